@@ -1,0 +1,371 @@
+package canonicaljson
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects ParseStrict
+// accepts, the same limit encoding/json applies.
+const MaxDepth = 10000
+
+// ErrDuplicateKey is wrapped by the error ParseStrict returns for an object
+// that names the same key twice.
+var ErrDuplicateKey = errors.New("duplicate object key")
+
+// SyntaxError reports input ParseStrict refuses, with the byte offset where
+// the problem was found.
+type SyntaxError struct {
+	Offset int
+	Reason string
+	err    error
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("canonicaljson: %s at byte %d", e.Reason, e.Offset)
+}
+
+func (e *SyntaxError) Unwrap() error { return e.err }
+
+// ParseStrict decodes exactly one JSON value (surrounding whitespace
+// allowed) into the generic tree EncodeValue takes: map[string]any, []any,
+// string, json.Number, bool and nil.
+//
+// It is stricter than encoding/json, so that every reader of a file sees
+// the same value: it refuses duplicate object keys at any depth (where
+// encoding/json silently keeps the last one), invalid UTF-8 and unpaired
+// UTF-16 surrogate escapes (which encoding/json turns into U+FFFD), nesting
+// deeper than MaxDepth, and trailing data. Errors are *SyntaxError.
+func ParseStrict(data []byte) (any, error) {
+	p := parser{data: data}
+	p.skipSpace()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return nil, p.fail("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+// ParseStrictObject is ParseStrict for input that must be a JSON object.
+// Besides the decoded members it returns, for each member, the exact bytes
+// of its value as they appear in data (sub-slices, not copies).
+func ParseStrictObject(data []byte) (map[string]any, map[string][]byte, error) {
+	p := parser{data: data, spans: map[string][]byte{}}
+	p.skipSpace()
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		return nil, nil, p.fail("top-level value is not an object")
+	}
+	v, err := p.value(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return nil, nil, p.fail("trailing data after JSON value")
+	}
+	return v.(map[string]any), p.spans, nil
+}
+
+type parser struct {
+	data  []byte
+	pos   int
+	spans map[string][]byte // top-level member spans, when wanted
+}
+
+func (p *parser) fail(reason string) error {
+	return &SyntaxError{Offset: p.pos, Reason: reason}
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (any, error) {
+	if p.pos >= len(p.data) {
+		return nil, p.fail("unexpected end of input")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.object(depth + 1)
+	case c == '[':
+		return p.array(depth + 1)
+	case c == '"':
+		return p.string()
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	default:
+		return nil, p.fail(fmt.Sprintf("invalid character %q looking for a value", c))
+	}
+}
+
+func (p *parser) literal(want string) error {
+	if len(p.data)-p.pos < len(want) || string(p.data[p.pos:p.pos+len(want)]) != want {
+		return p.fail("invalid literal")
+	}
+	p.pos += len(want)
+	return nil
+}
+
+func (p *parser) object(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, p.fail("nesting too deep")
+	}
+	top := depth == 1 && p.spans != nil
+	p.pos++ // '{'
+	m := map[string]any{}
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return m, nil
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return nil, p.fail("expected string for object key")
+		}
+		keyAt := p.pos
+		k, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := m[k]; dup {
+			return nil, &SyntaxError{Offset: keyAt, Reason: fmt.Sprintf("duplicate object key %q", k), err: ErrDuplicateKey}
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return nil, p.fail("expected ':' after object key")
+		}
+		p.pos++
+		p.skipSpace()
+		start := p.pos
+		v, err := p.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		if top {
+			p.spans[k] = p.data[start:p.pos:p.pos]
+		}
+		m[k] = v
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.fail("unexpected end of input in object")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return m, nil
+		default:
+			return nil, p.fail("expected ',' or '}' in object")
+		}
+	}
+}
+
+func (p *parser) array(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, p.fail("nesting too deep")
+	}
+	p.pos++ // '['
+	a := []any{}
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return a, nil
+	}
+	for {
+		p.skipSpace()
+		v, err := p.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.fail("unexpected end of input in array")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return a, nil
+		default:
+			return nil, p.fail("expected ',' or ']' in array")
+		}
+	}
+}
+
+// number checks the JSON number grammar and returns the literal unchanged.
+func (p *parser) number() (any, error) {
+	start := p.pos
+	d := p.data
+	i := p.pos
+	if d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		p.pos = i
+		return nil, p.fail("invalid number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			p.pos = i
+			return nil, p.fail("invalid number: no digits after '.'")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			p.pos = i
+			return nil, p.fail("invalid number: no digits in exponent")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	p.pos = i
+	return json.Number(d[start:i]), nil
+}
+
+// string decodes a JSON string starting at the opening quote.
+func (p *parser) string() (string, error) {
+	d := p.data
+	p.pos++ // opening quote
+	start := p.pos
+	// Fast path: no escapes, all ASCII.
+	i := start
+	for i < len(d) {
+		c := d[i]
+		if c == '"' {
+			p.pos = i + 1
+			return string(d[start:i]), nil
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+		i++
+	}
+	buf := make([]byte, 0, i-start+16)
+	buf = append(buf, d[start:i]...)
+	for {
+		if i >= len(d) {
+			p.pos = i
+			return "", p.fail("unexpected end of input in string")
+		}
+		c := d[i]
+		switch {
+		case c == '"':
+			p.pos = i + 1
+			return string(buf), nil
+		case c < 0x20:
+			p.pos = i
+			return "", p.fail(fmt.Sprintf("control character %#02x in string", c))
+		case c == '\\':
+			p.pos = i
+			if i+1 >= len(d) {
+				return "", p.fail("unexpected end of input in string escape")
+			}
+			switch e := d[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+				i += 2
+			case 'b':
+				buf = append(buf, '\b')
+				i += 2
+			case 'f':
+				buf = append(buf, '\f')
+				i += 2
+			case 'n':
+				buf = append(buf, '\n')
+				i += 2
+			case 'r':
+				buf = append(buf, '\r')
+				i += 2
+			case 't':
+				buf = append(buf, '\t')
+				i += 2
+			case 'u':
+				r, ok := hex4(d, i+2)
+				if !ok {
+					return "", p.fail("invalid \\u escape")
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if r >= 0xdc00 {
+						return "", p.fail("unpaired UTF-16 surrogate escape")
+					}
+					lo, ok := rune(0), false
+					if i+1 < len(d) && d[i] == '\\' && d[i+1] == 'u' {
+						lo, ok = hex4(d, i+2)
+					}
+					if !ok || lo < 0xdc00 || lo > 0xdfff {
+						return "", p.fail("unpaired UTF-16 surrogate escape")
+					}
+					r = utf16.DecodeRune(r, lo)
+					i += 6
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", p.fail(fmt.Sprintf("invalid escape '\\%c' in string", e))
+			}
+		case c < 0x80:
+			buf = append(buf, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(d[i:])
+			if r == utf8.RuneError && size == 1 {
+				p.pos = i
+				return "", p.fail("invalid UTF-8 in string")
+			}
+			buf = append(buf, d[i:i+size]...)
+			i += size
+		}
+	}
+}
+
+func hex4(d []byte, at int) (rune, bool) {
+	if at+4 > len(d) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(d[at:at+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	return rune(v), true
+}

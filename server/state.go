@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/notary-go/notary/storage"
+	"github.com/notary-go/notary/tuf"
+)
+
+// A collection is the consistent view of one GUN that every read and every
+// update starts from (protocol §4.3): the newest timestamp, the snapshot
+// whose hash it records, and through that snapshot's meta the current
+// file of every other role. Stored versions the current snapshot does not
+// list are history, reachable only by version or hash.
+type collection struct {
+	gun      string
+	ts       *storage.StoredMeta
+	tsBody   *tuf.Timestamp
+	snap     *storage.StoredMeta
+	snapBody *tuf.Snapshot
+}
+
+// A CorruptError is stored metadata the server cannot use: unparseable, or
+// referring to a file that does not exist. It is a 500: clients cannot fix
+// it, the operator must.
+type CorruptError struct {
+	GUN  string
+	Role string
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("stored %s metadata of %q is unusable: %v", e.Role, e.GUN, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// loadCollection reads the current timestamp and snapshot of gun. A GUN
+// without a timestamp gives a storage.ErrNotFound error.
+func (s *Server) loadCollection(ctx context.Context, gun string) (*collection, error) {
+	ts, err := s.store.GetCurrent(ctx, gun, tuf.RoleTimestamp)
+	if err != nil {
+		return nil, err
+	}
+	tsBody, err := s.parsed.timestamp(ts)
+	if err != nil {
+		return nil, &CorruptError{GUN: gun, Role: tuf.RoleTimestamp, Err: err}
+	}
+	sha := tsBody.Meta[tuf.RoleSnapshot].SHA256Hex()
+	if sha == "" {
+		return nil, &CorruptError{GUN: gun, Role: tuf.RoleTimestamp, Err: errors.New("no sha256 of the snapshot")}
+	}
+	snap, err := s.store.GetChecksum(ctx, gun, tuf.RoleSnapshot, sha)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, &CorruptError{GUN: gun, Role: tuf.RoleTimestamp, Err: fmt.Errorf("snapshot %s is not stored", sha)}
+		}
+		return nil, err
+	}
+	snapBody, err := s.parsed.snapshot(snap)
+	if err != nil {
+		return nil, &CorruptError{GUN: gun, Role: tuf.RoleSnapshot, Err: err}
+	}
+	return &collection{gun: gun, ts: ts, tsBody: tsBody, snap: snap, snapBody: snapBody}, nil
+}
+
+// file returns the current file of role: timestamp and snapshot from the
+// collection, any other role by the hash the snapshot records. A role the
+// snapshot does not list is not found (404; v0.7.0's SQL store answered
+// 500 here).
+func (s *Server) file(ctx context.Context, c *collection, role string) (*storage.StoredMeta, error) {
+	switch role {
+	case tuf.RoleTimestamp:
+		return c.ts, nil
+	case tuf.RoleSnapshot:
+		return c.snap, nil
+	}
+	fm, ok := c.snapBody.Meta[role]
+	if !ok {
+		return nil, &storage.NotFoundError{GUN: c.gun, Role: role}
+	}
+	sha := fm.SHA256Hex()
+	if sha == "" {
+		return nil, &CorruptError{GUN: c.gun, Role: tuf.RoleSnapshot, Err: fmt.Errorf("no sha256 for %s", role)}
+	}
+	return s.store.GetChecksum(ctx, c.gun, role, sha)
+}
+
+// root returns the current root, parsed.
+func (s *Server) root(ctx context.Context, c *collection) (*storage.StoredMeta, *tuf.Root, error) {
+	f, err := s.file(ctx, c, tuf.RoleRoot)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil, &CorruptError{GUN: c.gun, Role: tuf.RoleSnapshot, Err: errors.New("current root is not stored")}
+		}
+		return nil, nil, err
+	}
+	r, err := s.parsed.root(f)
+	if err != nil {
+		return nil, nil, &CorruptError{GUN: c.gun, Role: tuf.RoleRoot, Err: err}
+	}
+	return f, r, nil
+}
+
+// parseCache keeps parsed metadata by role and content hash. Entries are
+// immutable and shared: callers must never modify what it returns.
+type parseCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]any
+}
+
+func newParseCache(max int) *parseCache { return &parseCache{max: max, m: make(map[string]any)} }
+
+func (c *parseCache) get(key string) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *parseCache) put(key string, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		n := 0
+		for k := range c.m { // evict an arbitrary eighth
+			delete(c.m, k)
+			if n++; n >= c.max/8+1 {
+				break
+			}
+		}
+	}
+	c.m[key] = v
+}
+
+func cached[T any](c *parseCache, role string, f *storage.StoredMeta, parse func([]byte) (T, error)) (T, error) {
+	key := role + "\x00" + f.SHA256
+	if v, ok := c.get(key); ok {
+		return v.(T), nil
+	}
+	v, err := parse(f.Data)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.put(key, v)
+	return v, nil
+}
+
+func (c *parseCache) timestamp(f *storage.StoredMeta) (*tuf.Timestamp, error) {
+	return cached(c, tuf.RoleTimestamp, f, func(b []byte) (*tuf.Timestamp, error) {
+		t, _, err := tuf.ParseTimestamp(b)
+		return t, err
+	})
+}
+
+func (c *parseCache) snapshot(f *storage.StoredMeta) (*tuf.Snapshot, error) {
+	return cached(c, tuf.RoleSnapshot, f, func(b []byte) (*tuf.Snapshot, error) {
+		t, _, err := tuf.ParseSnapshot(b)
+		return t, err
+	})
+}
+
+func (c *parseCache) root(f *storage.StoredMeta) (*tuf.Root, error) {
+	return cached(c, tuf.RoleRoot, f, func(b []byte) (*tuf.Root, error) {
+		t, _, err := tuf.ParseRoot(b)
+		return t, err
+	})
+}
+
+func (c *parseCache) targets(role string, f *storage.StoredMeta) (*tuf.Targets, error) {
+	return cached(c, role, f, func(b []byte) (*tuf.Targets, error) {
+		t, _, err := tuf.ParseTargets(b, role)
+		return t, err
+	})
+}

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"time"
+
+	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/storage"
+	"github.com/notary-go/notary/tuf"
+)
+
+// An uploadedPart is one role of an atomic update, as read from the body.
+type uploadedPart struct {
+	role string
+	data []byte
+}
+
+// handleUpdate answers POST /v2/{gun}/_trust/tuf/ (§5.2, §4.1): read every
+// part, validate the whole update against the current collection, add the
+// server-made snapshot and timestamp, and store everything in one
+// transaction. Nothing is stored unless everything is valid.
+func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *http.Request, gun string) error {
+	if err := checkGUN(gun); err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxUpdateSize)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return api.NewError(api.CodeMalformedUpload, nil)
+	}
+	parts, err := readParts(mr, s.maxParts)
+	if err != nil {
+		return err
+	}
+	return s.commitUpdate(ctx, gun, parts)
+}
+
+// readParts reads an update's parts (§5.2): the role is the raw filename
+// (keeping "/"), each body must look like metadata (an object with
+// "signed" holding _type, version and expires, and "signatures"), and no
+// role may come twice. Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
+// MALFORMED_JSON, MALFORMED_UPLOAD.
+func readParts(mr *multipart.Reader, maxParts int) (map[string][]byte, error) {
+	parts := map[string][]byte{}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, uploadReadError(err)
+		}
+		role, err := api.PartRole(p.Header)
+		if err != nil {
+			return nil, api.NewError(api.CodeNoFilename, nil)
+		}
+		if !tuf.ValidRole(role) {
+			return nil, api.NewError(api.CodeInvalidRole, role)
+		}
+		if _, dup := parts[role]; dup {
+			return nil, api.NewError(api.CodeMalformedUpload, fmt.Sprintf("role %s sent twice", role))
+		}
+		if len(parts) >= maxParts {
+			return nil, api.NewError(api.CodeMalformedUpload, fmt.Sprintf("more than %d parts", maxParts))
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, uploadReadError(err)
+		}
+		if !looksLikeMetadata(data) {
+			return nil, api.NewError(api.CodeMalformedJSON, nil)
+		}
+		parts[role] = data
+	}
+	return parts, nil
+}
+
+func uploadReadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return mbe
+	}
+	return api.NewError(api.CodeMalformedUpload, nil)
+}
+
+// looksLikeMetadata is v1's first check of an uploaded part (decoding into
+// data.SignedMeta): one JSON object whose "signed" has a string _type, an
+// integer version and an RFC 3339 expires where present, and whose
+// "signatures" is a list of signature objects. Everything else is for
+// validation, which answers INVALID_UPDATE.
+func looksLikeMetadata(data []byte) bool {
+	var m struct {
+		Signed *struct {
+			Type    string    `json:"_type"`
+			Version int64     `json:"version"`
+			Expires time.Time `json:"expires"`
+		} `json:"signed"`
+		Signatures []struct {
+			KeyID  string `json:"keyid"`
+			Method string `json:"method"`
+			Sig    []byte `json:"sig"`
+		} `json:"signatures"`
+	}
+	return json.Unmarshal(data, &m) == nil && m.Signed != nil
+}
+
+// commitUpdate validates parts and stores the result. A conflict on a
+// role the server made (timestamp, generated snapshot) means another
+// writer got in first: validate again against the new state. A conflict
+// on a role the client sent is the client's: 400 VERSION.
+func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string][]byte) error {
+	for attempt := 1; ; attempt++ {
+		p, err := s.validateUpdate(ctx, gun, parts)
+		if err != nil {
+			return err
+		}
+		err = s.store.UpdateMany(ctx, gun, p.updates)
+		if err == nil {
+			s.log.Info("updated collection", "gun", gun, "roles", p.roleList(), "timestamp_version", p.timestampVersion)
+			return nil
+		}
+		var ove *storage.OldVersionError
+		if errors.As(err, &ove) && p.generated[ove.Role] && attempt < maxCommitAttempts {
+			s.log.Debug("update lost a race on a server-made role, retrying", "gun", gun, "role", ove.Role, "attempt", attempt)
+			continue
+		}
+		return err
+	}
+}

@@ -1,0 +1,20 @@
+// Package signer is the notary-signer: the gRPC KeyManagement and Signer
+// services of Notary v0.7.0 (package proto, so /proto.KeyManagement/* and
+// /proto.Signer/Sign) over a keystore.Service, usually a keydb.DB, and the
+// Client the notary-server uses to reach them.
+//
+// Assembling a signer (what cmd/notary-signer does):
+//
+//	db, _ := keydb.OpenSQL(ctx, sqlDB, keydb.MySQL, keydb.Options{DefaultAlias: alias})
+//	tlsConf, _ := signer.LoadServerTLS(certFile, keyFile, clientCAFile)
+//	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsConf)))
+//	signer.NewServer(db, signer.Options{Logger: logger}).Register(gs)
+//	gs.Serve(lis)
+//
+// And the server side:
+//
+//	tlsConf, _ := signer.LoadClientTLS(caFile, clientCert, clientKey, hostname)
+//	c, _ := signer.Dial(net.JoinHostPort(hostname, "7899"), tlsConf, signer.ClientOptions{})
+//	pub, _ := c.CreateKey(ctx, "timestamp", gun, "ecdsa")
+//	sig, _ := c.Signer(pub).Sign(ctx, canonicalBytes)
+package signer

@@ -1,0 +1,297 @@
+package keydb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/keystore"
+	"github.com/notary-go/notary/signer/keydb/internal/jwe"
+)
+
+// Values of the encryption_alg and keywrap_alg columns for every row this
+// package writes (v1's jose.A256GCM and jose.PBES2_HS256_A128KW).
+const (
+	EncryptionAlg = jwe.EncA256GCM
+	KeywrapAlg    = jwe.AlgPBES2HS256A128KW
+)
+
+// MaxAliasLen is the width of the passphrase_alias column.
+const MaxAliasLen = 50
+
+// DefaultCacheSize is the number of decrypted keys a DB keeps by default.
+const DefaultCacheSize = 10000
+
+// rotationBatch is how many rows Reencrypt rewrites per transaction.
+const rotationBatch = 100
+
+// Options configure a DB.
+type Options struct {
+	// DefaultAlias is the passphrase alias new keys are encrypted under
+	// (v1's storage.default_alias). Required; at most MaxAliasLen bytes.
+	DefaultAlias string
+	// Passphrases resolves aliases to passphrases. Nil means
+	// EnvPassphrases(os.LookupEnv).
+	Passphrases PassphraseFunc
+	// Now is the clock for the created_at, updated_at, deleted_at and
+	// last_used columns. Nil means time.Now.
+	Now func() time.Time
+	// CacheSize bounds how many decrypted keys are kept in memory: 0 means
+	// DefaultCacheSize, a negative value disables the cache.
+	CacheSize int
+}
+
+// DB is the signer's key database. It implements keystore.Service; Get
+// serves keys from an in-memory cache of decrypted keys when it can, so a
+// key soft-deleted by another process sharing the database may still be
+// served by this one until it restarts (as in v1). A DB is safe for
+// concurrent use.
+type DB struct {
+	st        store
+	alias     string
+	pass      PassphraseFunc
+	now       func() time.Time
+	cacheSize int
+	batch     int
+
+	createMu sync.Mutex // serialises Create so concurrent callers share one pending key
+
+	cacheMu sync.RWMutex
+	cache   map[string]cachedKey
+}
+
+type cachedKey struct {
+	key  *keys.PrivateKey
+	info keystore.KeyInfo
+}
+
+var _ keystore.Service = (*DB)(nil)
+
+// NewMemory returns a DB that keeps its (encrypted) rows in memory.
+func NewMemory(opts Options) (*DB, error) { return newDB(newMemStore(), opts) }
+
+func newDB(st store, opts Options) (*DB, error) {
+	if err := checkAlias(opts.DefaultAlias); err != nil {
+		return nil, fmt.Errorf("keydb: default alias: %w", err)
+	}
+	d := &DB{
+		st:        st,
+		alias:     opts.DefaultAlias,
+		pass:      opts.Passphrases,
+		now:       opts.Now,
+		cacheSize: opts.CacheSize,
+		batch:     rotationBatch,
+		cache:     make(map[string]cachedKey),
+	}
+	if d.pass == nil {
+		d.pass = EnvPassphrases(os.LookupEnv)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.cacheSize == 0 {
+		d.cacheSize = DefaultCacheSize
+	}
+	// Fail at start rather than at the first CreateKey.
+	if _, err := d.pass(d.alias); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func checkAlias(alias string) error {
+	switch {
+	case alias == "":
+		return errors.New("alias is empty")
+	case len(alias) > MaxAliasLen:
+		return fmt.Errorf("alias %q is longer than %d bytes", alias, MaxAliasLen)
+	}
+	return nil
+}
+
+// Create returns a key of keyType ("ecdsa" or "ed25519") for role and gun.
+// Like v1 it first looks for a pending key, one never used to sign, with
+// the same role, gun and type and returns the one with the lowest key ID;
+// only when there is none does it generate, encrypt and store a new key.
+// Any other keyType is an *UnsupportedTypeError. Concurrent Creates in one
+// process return the same key; across processes they may each make one.
+func (d *DB) Create(ctx context.Context, role, gun, keyType string) (keys.PublicKey, error) {
+	if keyType != keys.ECDSA && keyType != keys.ED25519 {
+		return keys.PublicKey{}, &UnsupportedTypeError{Type: keyType}
+	}
+	d.createMu.Lock()
+	defer d.createMu.Unlock()
+	r, ok, err := d.st.pending(ctx, role, gun, keyType)
+	if err != nil {
+		return keys.PublicKey{}, err
+	}
+	if ok {
+		return keys.NewPublicKey(r.Algorithm, r.Public), nil
+	}
+	k, err := keys.Generate(keyType)
+	if err != nil {
+		return keys.PublicKey{}, err
+	}
+	if err := d.Add(ctx, keystore.KeyInfo{Role: role, GUN: gun}, k); err != nil {
+		return keys.PublicKey{}, err
+	}
+	return k.Public(), nil
+}
+
+// Add encrypts key under the default alias and stores it as a pending key
+// for info.Role and info.GUN. The row holds the plain (non-x509) form of
+// the key under its canonical ID; info.ID, when set, must be that ID (else
+// *KeyIDMismatchError) and info.Type is ignored. A key ID already stored
+// gives an error wrapping keystore.ErrExists; one that was removed is
+// stored again.
+func (d *DB) Add(ctx context.Context, info keystore.KeyInfo, key *keys.PrivateKey) error {
+	plain := key.Plain()
+	id := plain.ID()
+	if info.ID != "" && info.ID != id {
+		return &KeyIDMismatchError{Given: info.ID, Computed: id}
+	}
+	raw, err := plain.Bytes()
+	if err != nil {
+		return err
+	}
+	defer clear(raw)
+	pass, err := d.pass(d.alias)
+	if err != nil {
+		return err
+	}
+	token, err := jwe.Seal(raw, pass)
+	if err != nil {
+		return fmt.Errorf("keydb: encrypting key %s: %w", id, err)
+	}
+	pub := plain.Public()
+	r := row{
+		KeyID:         id,
+		Algorithm:     pub.Type,
+		Public:        pub.Public,
+		Private:       []byte(token),
+		EncryptionAlg: EncryptionAlg,
+		KeywrapAlg:    KeywrapAlg,
+		Alias:         d.alias,
+		GUN:           info.GUN,
+		Role:          info.Role,
+	}
+	if err := d.st.insert(ctx, r, d.now().UTC()); err != nil {
+		return err
+	}
+	d.cachePut(id, cachedKey{key: plain, info: keystore.KeyInfo{ID: id, Role: info.Role, GUN: info.GUN, Type: pub.Type}})
+	return nil
+}
+
+// Get returns the key with canonical ID id and its info, decrypting it
+// with the passphrase of the row's alias unless it is cached. An unknown
+// or removed key gives a *keystore.NotFoundError; a missing passphrase a
+// *MissingPassphraseError; a wrong one a *DecryptError matching
+// keystore.ErrBadPassphrase.
+func (d *DB) Get(ctx context.Context, id string) (*keys.PrivateKey, keystore.KeyInfo, error) {
+	if c, ok := d.cacheGet(id); ok {
+		return c.key, c.info, nil
+	}
+	r, err := d.st.get(ctx, id)
+	if err != nil {
+		return nil, keystore.KeyInfo{}, err
+	}
+	k, err := d.decrypt(r)
+	if err != nil {
+		return nil, keystore.KeyInfo{}, err
+	}
+	info := keystore.KeyInfo{ID: r.KeyID, Role: r.Role, GUN: r.GUN, Type: r.Algorithm}
+	d.cachePut(id, cachedKey{key: k, info: info})
+	return k, info, nil
+}
+
+// decrypt opens a row and checks the key matches its key ID and public key.
+func (d *DB) decrypt(r row) (*keys.PrivateKey, error) {
+	raw, err := d.open(r)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(raw)
+	k, err := keys.FromBytes(r.Algorithm, raw)
+	if err != nil {
+		return nil, &CorruptKeyError{KeyID: r.KeyID, Reason: err.Error()}
+	}
+	if k.ID() != r.KeyID || !bytes.Equal(k.Public().Public, r.Public) {
+		return nil, &CorruptKeyError{KeyID: r.KeyID, Reason: "private key does not match the stored key ID and public key"}
+	}
+	return k, nil
+}
+
+// open returns the plaintext private bytes of a row; the caller wipes them.
+func (d *DB) open(r row) ([]byte, error) {
+	pass, err := d.pass(r.Alias)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := jwe.Open(string(r.Private), pass)
+	if err != nil {
+		return nil, &DecryptError{KeyID: r.KeyID, Alias: r.Alias, Err: err}
+	}
+	return raw, nil
+}
+
+// List returns the info of every stored (not removed) key, in no
+// particular order, without decrypting anything.
+func (d *DB) List(ctx context.Context) ([]keystore.KeyInfo, error) {
+	rows, err := d.st.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keystore.KeyInfo, len(rows))
+	for i, r := range rows {
+		out[i] = keystore.KeyInfo{ID: r.KeyID, Role: r.Role, GUN: r.GUN, Type: r.Algorithm}
+	}
+	return out, nil
+}
+
+// Remove soft-deletes the key (v1's deleted_at) and drops it from the
+// cache. An unknown or already removed key gives a *keystore.NotFoundError.
+func (d *DB) Remove(ctx context.Context, id string) error {
+	d.cacheMu.Lock()
+	delete(d.cache, id)
+	d.cacheMu.Unlock()
+	return d.st.remove(ctx, id, d.now().UTC())
+}
+
+// MarkUsed records that the key just made a signature (last_used = now),
+// which takes it out of the pending keys Create hands out. Marking an
+// unknown key is not an error. The signer service calls it after every
+// successful Sign.
+func (d *DB) MarkUsed(ctx context.Context, id string) error {
+	return d.st.markUsed(ctx, id, d.now().UTC())
+}
+
+// Ping reports whether the backing store answers; use it for health checks.
+func (d *DB) Ping(ctx context.Context) error { return d.st.ping(ctx) }
+
+func (d *DB) cacheGet(id string) (cachedKey, bool) {
+	d.cacheMu.RLock()
+	defer d.cacheMu.RUnlock()
+	c, ok := d.cache[id]
+	return c, ok
+}
+
+// cachePut caches a key, evicting an arbitrary one when full.
+func (d *DB) cachePut(id string, c cachedKey) {
+	if d.cacheSize < 0 {
+		return
+	}
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	if _, ok := d.cache[id]; !ok && len(d.cache) >= d.cacheSize {
+		for victim := range d.cache {
+			delete(d.cache, victim)
+			break
+		}
+	}
+	d.cache[id] = c
+}

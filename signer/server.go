@@ -1,0 +1,204 @@
+package signer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/keystore"
+	pb "github.com/notary-go/notary/signer/signerpb"
+)
+
+// Health service names the signer reports SERVING, as v1 does
+// (notary.HealthCheckKeyManagement and notary.HealthCheckSigner). The
+// notary-server checks both; the overall service "" is SERVING too.
+const (
+	HealthKeyManagement = "grpc.health.v1.Health.KeyManagement"
+	HealthSigner        = "grpc.health.v1.Health.Signer"
+)
+
+// markUsedTimeout bounds recording a key's use after a signature, which
+// goes on even when the caller has gone.
+const markUsedTimeout = 5 * time.Second
+
+// UsageRecorder is implemented by key stores that track whether a key has
+// signed (keydb.DB): after every successful signature the server calls
+// MarkUsed, which ends the key's pending state (v1's last_used).
+type UsageRecorder interface {
+	MarkUsed(ctx context.Context, id string) error
+}
+
+// Options configure a Server.
+type Options struct {
+	// Logger receives a line per failed call and per key created. Lines
+	// carry key IDs, roles and GUNs, never key material or message
+	// content. Nil discards.
+	Logger *slog.Logger
+}
+
+// Server serves the KeyManagement and Signer services over a key store,
+// with v1's semantics and status codes (notary-v1-protocol.md §6.3). It is
+// safe for concurrent use.
+type Server struct {
+	store  keystore.Service
+	log    *slog.Logger
+	health *health.Server
+}
+
+// NewServer returns a Server over store; key creation, lookup, signing
+// and deletion all go to store. If store implements UsageRecorder, keys
+// are marked used after they sign.
+func NewServer(store keystore.Service, opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{store: store, log: log, health: health.NewServer()}
+	s.SetServing(true)
+	return s
+}
+
+// Register adds the KeyManagement, Signer and grpc.health.v1.Health
+// services to r (a *grpc.Server).
+func (s *Server) Register(r grpc.ServiceRegistrar) {
+	pb.RegisterKeyManagementServer(r, &keyManagement{s: s})
+	pb.RegisterSignerServer(r, &signing{s: s})
+	healthpb.RegisterHealthServer(r, s.health)
+}
+
+// SetServing sets the health of HealthKeyManagement, HealthSigner and the
+// overall service "": SERVING when serving is true, else NOT_SERVING
+// (e.g. while the key database is unreachable, or while shutting down).
+func (s *Server) SetServing(serving bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	for _, name := range []string{"", HealthKeyManagement, HealthSigner} {
+		s.health.SetServingStatus(name, st)
+	}
+}
+
+type keyManagement struct {
+	pb.UnimplementedKeyManagementServer
+	s *Server
+}
+
+type signing struct {
+	pb.UnimplementedSignerServer
+	s *Server
+}
+
+// CreateKey makes (or hands out a pending) key. Like v1, a key type other
+// than ecdsa or ed25519 fails with code Unknown and "algorithm X not
+// supported for create key"; a store failure is Internal "Key creation
+// failed".
+func (k *keyManagement) CreateKey(ctx context.Context, req *pb.CreateKeyRequest) (*pb.PublicKey, error) {
+	alg := req.GetAlgorithm()
+	if alg != keys.ECDSA && alg != keys.ED25519 {
+		k.s.log.Warn("CreateKey: unsupported algorithm", "algorithm", alg)
+		return nil, status.Errorf(codes.Unknown, "algorithm %s not supported for create key", alg)
+	}
+	pub, err := k.s.store.Create(ctx, req.GetRole(), req.GetGun(), alg)
+	if err != nil {
+		k.s.log.Error("CreateKey failed", "role", req.GetRole(), "gun", req.GetGun(), "algorithm", alg, "err", err)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, status.FromContextError(ctxErr).Err()
+		}
+		return nil, status.Error(codes.Internal, "Key creation failed")
+	}
+	k.s.log.Info("CreateKey", "key_id", pub.ID(), "role", req.GetRole(), "gun", req.GetGun(), "algorithm", alg)
+	return &pb.PublicKey{KeyInfo: keyInfo(pub.ID(), pub.Type), PublicKey: pub.Public}, nil
+}
+
+// DeleteKey removes the key. As with v1's SQL store, deleting an unknown
+// key succeeds; a store failure is Internal.
+func (k *keyManagement) DeleteKey(ctx context.Context, req *pb.KeyID) (*pb.Void, error) {
+	id := req.GetID()
+	if err := k.s.store.Remove(ctx, id); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		k.s.log.Error("DeleteKey failed", "key_id", id, "err", err)
+		return nil, status.Errorf(codes.Internal, "Key deletion for KeyID %s failed", id)
+	}
+	return &pb.Void{}, nil
+}
+
+// GetKeyInfo returns the key's public half and role; an unknown key is
+// NotFound "key <id> not found" as in v1. Unlike v1, which answered
+// NotFound for any failure, a store failure (database down, passphrase
+// missing) is Internal, so callers do not mistake it for a missing key.
+func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetKeyInfoResponse, error) {
+	id := req.GetID()
+	priv, info, err := k.s.get(ctx, id)
+	if err != nil {
+		if errors.Is(err, keystore.ErrNotFound) {
+			return nil, status.Errorf(codes.NotFound, "key %s not found", id)
+		}
+		return nil, k.s.internal(ctx, "GetKeyInfo", id, err)
+	}
+	pub := priv.Public()
+	return &pb.GetKeyInfoResponse{KeyInfo: keyInfo(priv.ID(), pub.Type), PublicKey: pub.Public, Role: info.Role}, nil
+}
+
+// Sign signs the request content, the full canonical message, with the
+// key. It returns the raw signature, the signature method as algorithm and
+// the key type in keyInfo. An unknown key is NotFound "signing key not
+// found: <id>" (v1's wording).
+func (g *signing) Sign(ctx context.Context, req *pb.SignatureRequest) (*pb.Signature, error) {
+	id := req.GetKeyID().GetID()
+	priv, _, err := g.s.get(ctx, id)
+	if err != nil {
+		if errors.Is(err, keystore.ErrNotFound) {
+			return nil, status.Errorf(codes.NotFound, "signing key not found: %s", id)
+		}
+		return nil, g.s.internal(ctx, "Sign", id, err)
+	}
+	sig, err := priv.Sign(req.GetContent())
+	if err != nil {
+		g.s.log.Error("Sign: signing failed", "key_id", id, "err", err)
+		return nil, status.Errorf(codes.Internal, "Signing failed for KeyID %s", id)
+	}
+	if rec, ok := g.s.store.(UsageRecorder); ok {
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markUsedTimeout)
+		if err := rec.MarkUsed(mctx, id); err != nil {
+			g.s.log.Warn("Sign: could not record the key's use", "key_id", id, "err", err)
+		}
+		cancel()
+	}
+	return &pb.Signature{
+		KeyInfo:   keyInfo(priv.ID(), priv.Type()),
+		Algorithm: &pb.Algorithm{Algorithm: priv.Method()},
+		Content:   sig,
+	}, nil
+}
+
+// get looks a key up; an empty ID is simply not found.
+func (s *Server) get(ctx context.Context, id string) (*keys.PrivateKey, keystore.KeyInfo, error) {
+	if id == "" {
+		return nil, keystore.KeyInfo{}, &keystore.NotFoundError{ID: id}
+	}
+	return s.store.Get(ctx, id)
+}
+
+// internal logs a store failure and returns the status to send: the
+// caller's own cancellation, or Internal without the failure's details.
+func (s *Server) internal(ctx context.Context, op, id string, err error) error {
+	s.log.Error(op+": key lookup failed", "key_id", id, "err", err)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return status.FromContextError(ctxErr).Err()
+	}
+	return status.Error(codes.Internal, fmt.Sprintf("key %s is unavailable", id))
+}
+
+func keyInfo(id, typ string) *pb.KeyInfo {
+	return &pb.KeyInfo{KeyID: &pb.KeyID{ID: id}, Algorithm: &pb.Algorithm{Algorithm: typ}}
+}

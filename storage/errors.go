@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors, tested with errors.Is. Every error a MetaStore returns for
+// one of these conditions is a typed error below that wraps its sentinel.
+var (
+	// ErrNotFound: no stored row matches the lookup. The HTTP layer answers
+	// 404 METADATA_NOT_FOUND.
+	ErrNotFound = errors.New("metadata not found")
+	// ErrOldVersion: an update's version is not newer than a stored one (or
+	// repeats within the call). The HTTP layer answers 400 VERSION.
+	ErrOldVersion = errors.New("a newer version of the metadata is already stored")
+	// ErrInvalidArgument: the caller passed a value the store cannot accept.
+	ErrInvalidArgument = errors.New("invalid argument")
+)
+
+// A NotFoundError says which lookup found nothing. Version is set for a
+// lookup by version, SHA256 for a lookup by hash; both are zero for a
+// lookup of the current version.
+type NotFoundError struct {
+	GUN     string
+	Role    string
+	Version int64
+	SHA256  string
+}
+
+func (e *NotFoundError) Error() string {
+	switch {
+	case e.SHA256 != "":
+		return fmt.Sprintf("storage: no %s metadata with sha256 %s for gun %q", e.Role, e.SHA256, e.GUN)
+	case e.Version != 0:
+		return fmt.Sprintf("storage: no version %d of %s metadata for gun %q", e.Version, e.Role, e.GUN)
+	default:
+		return fmt.Sprintf("storage: no %s metadata for gun %q", e.Role, e.GUN)
+	}
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// An OldVersionError names the update that UpdateMany refused because
+// (GUN, Role) already has Version or a higher one stored, or because the
+// same call repeats Version for Role. Nothing of that call was stored.
+type OldVersionError struct {
+	GUN     string
+	Role    string
+	Version int64
+}
+
+func (e *OldVersionError) Error() string {
+	return fmt.Sprintf("storage: version %d of %s for gun %q is not newer than a stored version; re-read the current metadata and retry with a higher version",
+		e.Version, e.Role, e.GUN)
+}
+
+// Unwrap makes errors.Is(err, ErrOldVersion) true.
+func (e *OldVersionError) Unwrap() error { return ErrOldVersion }
+
+// An InvalidArgumentError says which argument was refused, its value and
+// what was expected instead.
+type InvalidArgumentError struct {
+	Arg   string // e.g. "gun", "role", "changeID"
+	Value string
+	Want  string // e.g. "a decimal integer"
+}
+
+func (e *InvalidArgumentError) Error() string {
+	v := e.Value
+	if len(v) > 80 {
+		v = v[:80] + "..."
+	}
+	return fmt.Sprintf("storage: invalid %s %q: want %s", e.Arg, v, e.Want)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidArgument) true.
+func (e *InvalidArgumentError) Unwrap() error { return ErrInvalidArgument }

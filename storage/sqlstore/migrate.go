@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// migrationsTable records which embedded migrations a database has had. It
+// is ours, not golang-migrate's schema_migrations, so that upstream's
+// bookkeeping in the same database is left alone.
+const migrationsTable = "notary_schema_migrations"
+
+// migrationLockTimeout bounds the wait for another instance's migration.
+const migrationLockTimeout = 5 * time.Minute
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// A migration is one embedded file, migrations/<dialect>/NNNN_name.sql.
+type migration struct {
+	version int64
+	name    string
+	stmts   []string
+}
+
+// Migrate brings db's schema to the newest embedded migration of d. It is
+// safe to run from several instances at once: each takes a database-level
+// lock first (PostgreSQL pg_advisory_lock, MySQL GET_LOCK, SQLite BEGIN
+// IMMEDIATE) and applies only what is still missing. PostgreSQL applies each
+// migration in its own transaction and SQLite all in one; MySQL cannot roll
+// DDL back, so its migrations are written to be re-runnable.
+//
+// A database already migrated beyond this code fails with a
+// *SchemaVersionError and is left alone.
+func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
+	if err := d.valid(); err != nil {
+		return err
+	}
+	ms, err := loadMigrations(d)
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: connecting: %w", err)
+	}
+	defer conn.Close()
+	wait := lockWait(ctx, migrationLockTimeout)
+	switch d {
+	case Postgres:
+		ns, err := namespace(ctx, conn, d)
+		if err != nil {
+			return err
+		}
+		key := pgLockKey(ns, "migrate", "")
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+			return fmt.Errorf("sqlstore: migrate: taking the migrations lock: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key); err != nil {
+				discard(conn)
+			}
+		}()
+		return applyMigrations(ctx, conn, d, ms)
+	case MySQL:
+		ns, err := namespace(ctx, conn, d)
+		if err != nil {
+			return err
+		}
+		name := mysqlLockName(ns, "migrate", "")
+		if err := mysqlGetLock(ctx, conn, name, "migrations", wait); err != nil {
+			return err
+		}
+		defer mysqlReleaseLocks(ctx, conn, []string{name})
+		return applyMigrations(ctx, conn, d, ms)
+	default:
+		if err := sqliteBeginImmediate(ctx, conn, wait); err != nil {
+			return err
+		}
+		if err := applyMigrations(ctx, conn, d, ms); err != nil {
+			sqliteRollback(ctx, conn)
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			sqliteRollback(ctx, conn)
+			return fmt.Errorf("sqlstore: migrate: commit: %w", err)
+		}
+		return nil
+	}
+}
+
+// CheckSchema returns a *SchemaVersionError unless db has exactly the
+// newest embedded migration of d applied.
+func CheckSchema(ctx context.Context, db *sql.DB, d Dialect) error {
+	if err := d.valid(); err != nil {
+		return err
+	}
+	ms, err := loadMigrations(d)
+	if err != nil {
+		return err
+	}
+	have, err := schemaVersion(ctx, db, d)
+	if err != nil {
+		return fmt.Errorf("%w; has the schema been migrated? Run sqlstore.Migrate, or Open without SkipMigrate", err)
+	}
+	if want := ms[len(ms)-1].version; have != want {
+		return &SchemaVersionError{Have: have, Want: want}
+	}
+	return nil
+}
+
+// applyMigrations runs, on conn holding the migrations lock, every
+// migration newer than the database's schema version.
+func applyMigrations(ctx context.Context, conn *sql.Conn, d Dialect, ms []migration) error {
+	if _, err := conn.ExecContext(ctx, bookkeepingDDL[d]); err != nil {
+		return fmt.Errorf("sqlstore: migrate: creating %s: %w", migrationsTable, err)
+	}
+	have, err := schemaVersion(ctx, conn, d)
+	if err != nil {
+		return err
+	}
+	if want := ms[len(ms)-1].version; have > want {
+		return &SchemaVersionError{Have: have, Want: want}
+	}
+	record := d.rebind("INSERT INTO " + migrationsTable + " (version, name, applied_at) VALUES (?, ?, ?)")
+	for _, m := range ms {
+		if m.version <= have {
+			continue
+		}
+		var q querier = conn
+		var tx *sql.Tx
+		if d == Postgres { // transactional DDL: all of a migration or nothing
+			if tx, err = conn.BeginTx(ctx, nil); err != nil {
+				return fmt.Errorf("sqlstore: migrate: begin: %w", err)
+			}
+			q = tx
+		}
+		err := func() error {
+			for _, stmt := range m.stmts {
+				if _, err := q.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%w\nin statement:\n%s", err, stmt)
+				}
+			}
+			_, err := q.ExecContext(ctx, record, m.version, m.name, d.timeArg(time.Now()))
+			return err
+		}()
+		if err == nil && tx != nil {
+			err = tx.Commit()
+		}
+		if err != nil {
+			if tx != nil {
+				_ = tx.Rollback()
+			}
+			return fmt.Errorf("sqlstore: migration %04d_%s (%s): %w", m.version, m.name, d, err)
+		}
+	}
+	return nil
+}
+
+// bookkeepingDDL creates migrationsTable.
+var bookkeepingDDL = map[Dialect]string{
+	Postgres: "CREATE TABLE IF NOT EXISTS " + migrationsTable + " (version BIGINT PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+	MySQL:    "CREATE TABLE IF NOT EXISTS " + migrationsTable + " (version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at DATETIME(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	SQLite:   "CREATE TABLE IF NOT EXISTS " + migrationsTable + " (version INTEGER PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at DATETIME NOT NULL)",
+}
+
+// schemaVersion returns the newest applied migration, 0 for none.
+func schemaVersion(ctx context.Context, q querier, d Dialect) (int64, error) {
+	var v sql.NullInt64
+	if err := q.QueryRowContext(ctx, "SELECT MAX(version) FROM "+migrationsTable).Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlstore: reading the schema version (%s): %w", d, err)
+	}
+	return v.Int64, nil
+}
+
+// loadMigrations returns d's embedded migrations in version order.
+func loadMigrations(d Dialect) ([]migration, error) {
+	dir := path.Join("migrations", string(d))
+	entries, err := migrationFS.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: no migrations for %s: %w", d, err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("sqlstore: migration file %s/%s is not named NNNN_name.sql", dir, e.Name())
+		}
+		text, err := migrationFS.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, stmts: splitStatements(string(text))})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return int(a.version - b.version) })
+	for i, m := range ms {
+		if m.version != int64(i+1) {
+			return nil, fmt.Errorf("sqlstore: migrations of %s are not numbered 1, 2, 3...: found %d at position %d", d, m.version, i+1)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("sqlstore: no migrations for %s", d)
+	}
+	return ms, nil
+}
+
+// splitStatements splits a migration into statements: each ends with ';'
+// at the end of a line. Lines starting with "--" are comments. Statements
+// must not hold a line ending in ';' inside a literal.
+func splitStatements(text string) []string {
+	var stmts []string
+	var cur strings.Builder
+	for line := range strings.Lines(text) {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		if strings.HasSuffix(trimmed, ";") {
+			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+		}
+	}
+	if rest := strings.TrimSpace(cur.String()); rest != "" {
+		stmts = append(stmts, rest)
+	}
+	return stmts
+}

@@ -1,0 +1,187 @@
+package tuf
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/notary-go/notary/canonicaljson"
+	"github.com/notary-go/notary/keys"
+)
+
+// maxSkipped bounds the reasons a ThresholdError carries.
+const maxSkipped = 5
+
+// RoleKeys is the set of keys that may sign a role and how many of them
+// must: from root for base roles, from the parent's delegations for
+// delegated roles.
+type RoleKeys struct {
+	Name      string
+	KeyIDs    []string                  // as listed, TUF IDs
+	Keys      map[string]keys.PublicKey // the listed keys, by TUF ID
+	Threshold int
+}
+
+// RoleKeys returns the keys and threshold root assigns to a base role (v1
+// root.BuildBaseRole). An absent role is a *NoSuchRoleError; a listed key
+// ID without a key is a *MalformedError (ParseRoot refuses both).
+func (r *Root) RoleKeys(role string) (RoleKeys, error) {
+	rr := r.Roles[role]
+	if rr == nil {
+		return RoleKeys{}, &NoSuchRoleError{Role: role, Parent: RoleRoot}
+	}
+	m, err := pickKeys(RoleRoot, "roles."+role, r.Keys, rr.KeyIDs)
+	if err != nil {
+		return RoleKeys{}, err
+	}
+	return RoleKeys{Name: role, KeyIDs: rr.KeyIDs, Keys: m, Threshold: rr.Threshold}, nil
+}
+
+// Verify checks env's signatures against these keys (see VerifySignatures).
+func (rk RoleKeys) Verify(env *Envelope) error {
+	return VerifySignatures(env, rk.Name, rk.Keys, rk.KeyIDs, rk.Threshold)
+}
+
+func pickKeys(role, field string, all map[string]keys.PublicKey, ids []string) (map[string]keys.PublicKey, error) {
+	m := make(map[string]keys.PublicKey, len(ids))
+	for _, id := range ids {
+		k, ok := all[id]
+		if !ok {
+			return nil, &MalformedError{Role: role, Field: field, Reason: fmt.Sprintf("key ID %s has no corresponding key", id)}
+		}
+		m[id] = k
+	}
+	return m, nil
+}
+
+// VerifySignatures checks that env is signed by at least threshold
+// distinct keys among keyIDs (each looked up in keyMap), v1 §3.6:
+//
+//   - the message is the canonical re-encoding of env.Signed (v1 §2.3), so
+//     a file whose "signed" bytes are not canonical still verifies, exactly
+//     as in v1;
+//   - signatures whose keyid is not one of the role's keys are ignored;
+//   - a role key whose computed TUF ID differs from the keyid it is listed
+//     under is a hard *KeyIDMismatchError (v1 ErrInvalidKeyID);
+//   - a signature with an unknown method, a method foreign to the key type
+//     (keys.Verify, NCC 2015) or bad bytes is skipped;
+//   - each key ID counts once, however many signatures it has.
+//
+// A threshold below 1 or too few valid keys is a *ThresholdError; an
+// envelope with no signatures is a *NoSignaturesError. role only labels
+// errors.
+func VerifySignatures(env *Envelope, role string, keyMap map[string]keys.PublicKey, keyIDs []string, threshold int) error {
+	if threshold < 1 {
+		return &ThresholdError{Role: role, Threshold: threshold}
+	}
+	if env == nil || len(env.Signatures) == 0 {
+		return &NoSignaturesError{Role: role}
+	}
+	msg, err := canonicaljson.Canonicalize(env.Signed)
+	if err != nil {
+		return &MalformedError{Role: role, Field: "signed", Reason: err.Error()}
+	}
+	return VerifyCanonical(msg, env.Signatures, role, keyMap, keyIDs, threshold)
+}
+
+// VerifyCanonical is VerifySignatures over a message that is already the
+// canonical encoding of the signed body.
+func VerifyCanonical(msg []byte, sigs []Signature, role string, keyMap map[string]keys.PublicKey, keyIDs []string, threshold int) error {
+	if threshold < 1 {
+		return &ThresholdError{Role: role, Threshold: threshold}
+	}
+	if len(sigs) == 0 {
+		return &NoSignaturesError{Role: role}
+	}
+	roleKeys := make(map[string]keys.PublicKey, len(keyIDs))
+	for _, id := range keyIDs {
+		if k, ok := keyMap[id]; ok {
+			roleKeys[id] = k
+		}
+	}
+	// v1 checks every signature's key ID before any counts; do the same so
+	// the outcome does not depend on signature order.
+	checked := make(map[string]bool, len(sigs))
+	for _, s := range sigs {
+		k, ok := roleKeys[s.KeyID]
+		if !ok || checked[s.KeyID] {
+			continue
+		}
+		checked[s.KeyID] = true
+		if got := k.ID(); got != s.KeyID {
+			return &KeyIDMismatchError{Role: role, KeyID: s.KeyID, Computed: got}
+		}
+	}
+	valid := make(map[string]bool, threshold)
+	var skipped []error
+	for _, s := range sigs {
+		k, ok := roleKeys[s.KeyID]
+		if !ok || valid[s.KeyID] {
+			continue
+		}
+		if err := k.Verify(s.Method, msg, s.Sig); err != nil {
+			if len(skipped) < maxSkipped {
+				skipped = append(skipped, fmt.Errorf("signature by %.12s… (%s): %w", s.KeyID, s.Method, err))
+			}
+			continue
+		}
+		valid[s.KeyID] = true
+		if len(valid) >= threshold {
+			return nil
+		}
+	}
+	return &ThresholdError{Role: role, Threshold: threshold, Valid: len(valid), Skipped: skipped}
+}
+
+// CheckExpiry reports an *ExpiredError when expires is before now; an
+// expiry equal to now is still valid (v1 IsExpired: expires.Before(now);
+// TUF 5.3.10, 5.4.4, 5.5.6). now is always the caller's: tuf never reads
+// the clock.
+func CheckExpiry(role string, expires, now time.Time) error {
+	if expires.Before(now) {
+		return &ExpiredError{Role: role, Expires: expires, Now: now}
+	}
+	return nil
+}
+
+// CheckVersion reports a *LowVersionError when version is below the
+// trusted version. An equal version is allowed (v1 §4.7: rollback is a
+// lower version).
+func CheckVersion(role string, version, trusted int64) error {
+	if version < trusted {
+		return &LowVersionError{Role: role, Version: version, Trusted: trusted}
+	}
+	return nil
+}
+
+// VerifyRootRotation checks newRoot, parsed from newEnv, against the
+// trusted root (v1 §4.5, TUF 5.3.4): it must be signed by the trusted
+// root's root keys meeting the trusted threshold (a *RootRotationError
+// otherwise), then by its own root keys meeting its own threshold (a
+// *ThresholdError otherwise), and its version must not be lower than the
+// trusted one (*LowVersionError). Expiry is not checked: an intermediate
+// root in a chain may have expired. Certificate rules are trustpin's.
+func VerifyRootRotation(trusted *Root, newEnv *Envelope, newRoot *Root) error {
+	if trusted == nil || newEnv == nil || newRoot == nil {
+		return &RootRotationError{Err: errors.New("missing trusted or new root")}
+	}
+	if err := CheckVersion(RoleRoot, newRoot.Version, trusted.Version); err != nil {
+		return err
+	}
+	msg, err := canonicaljson.Canonicalize(newEnv.Signed)
+	if err != nil {
+		return &MalformedError{Role: RoleRoot, Field: "signed", Reason: err.Error()}
+	}
+	old, err := trusted.RoleKeys(RoleRoot)
+	if err != nil {
+		return &RootRotationError{Trusted: trusted.Version, Version: newRoot.Version, Err: err}
+	}
+	if err := VerifyCanonical(msg, newEnv.Signatures, RoleRoot, old.Keys, old.KeyIDs, old.Threshold); err != nil {
+		return &RootRotationError{Trusted: trusted.Version, Version: newRoot.Version, Err: err}
+	}
+	self, err := newRoot.RoleKeys(RoleRoot)
+	if err != nil {
+		return err
+	}
+	return VerifyCanonical(msg, newEnv.Signatures, RoleRoot, self.Keys, self.KeyIDs, self.Threshold)
+}

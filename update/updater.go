@@ -1,0 +1,586 @@
+package update
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/notary-go/notary/trustpin"
+	"github.com/notary-go/notary/tuf"
+)
+
+// DefaultMaxRootRotations bounds the versions a root rotation chain may
+// walk in one update, so that a root.json claiming a huge version cannot
+// make the client fetch forever (go-tuf MaxRootRotations is 256; Notary
+// collections rotate rarely, a generous bound costs nothing).
+const DefaultMaxRootRotations = 1024
+
+// Options configure an Updater.
+type Options struct {
+	// GUN names the collection. Required.
+	GUN string
+	// Remote serves the collection's files. With a nil Remote only Load
+	// works and Update behaves like Load.
+	Remote Remote
+	// Cache holds the files last trusted. Required; NewMemoryCache gives
+	// one that lives as long as the process.
+	Cache Cache
+	// Pin checks every root downloaded: the first one when nothing is
+	// cached, and each new root of a rotation (certs and ca pins apply;
+	// TOFU passes once a root is trusted, v1 §4.5, §4.8). A cached root is
+	// not checked against it: it is the pin. Nil means trust on first
+	// use. Its GUN must be GUN.
+	Pin *trustpin.Checker
+	// MaxRootRotations bounds the root versions one update may walk
+	// through; 0 means DefaultMaxRootRotations.
+	MaxRootRotations int64
+}
+
+// An Updater runs the Notary v1 client update workflow (v1 §4.4,
+// client/tufclient.go) for one collection: it bootstraps trust from the
+// cached root (or a pinned first download), fetches the timestamp, then
+// the snapshot, targets and delegations it names by hash, and returns the
+// verified collection. It holds no state of its own between calls beyond
+// its options, so it is safe for concurrent use as long as its Remote and
+// Cache are; the Cache's compare-and-swap keeps concurrent updates from
+// rolling each other back.
+type Updater struct {
+	opts Options
+}
+
+// NewUpdater checks opts and returns an Updater.
+func NewUpdater(opts Options) (*Updater, error) {
+	if opts.GUN == "" {
+		return nil, errors.New("update: Options.GUN is required")
+	}
+	if opts.Cache == nil {
+		return nil, errors.New("update: Options.Cache is required")
+	}
+	if opts.Pin != nil && opts.Pin.GUN() != opts.GUN {
+		return nil, fmt.Errorf("update: trust pinning checker is for %q, not %q", opts.Pin.GUN(), opts.GUN)
+	}
+	if opts.MaxRootRotations <= 0 {
+		opts.MaxRootRotations = DefaultMaxRootRotations
+	}
+	return &Updater{opts: opts}, nil
+}
+
+// Update brings the collection up to date from the remote and returns it,
+// verified at time now:
+//
+//  1. Root: the cached root is trusted as it is (expired is allowed, and
+//     then the newest root is fetched at once); with nothing cached,
+//     root.json (at most MaxMetaSize) is checked against Pin and cached. A
+//     404 there is ErrRepositoryNotExist.
+//  2. Timestamp: timestamp.json is always fetched (at most
+//     MaxTimestampSize). If the remote is unreachable or has none, a cached
+//     timestamp that is still valid is used instead, and Repo.Offline says
+//     so.
+//  3. Snapshot: the cached copy when its bytes match the timestamp's
+//     hashes, else snapshot.<sha256>.json, at most the listed length.
+//  4. Targets, then delegations in pre-order, children in array order, for
+//     the roles the snapshot lists: from the cache when the bytes match,
+//     else <role>.<sha256>.json. A delegation that is expired, under-signed
+//     or malformed is skipped and recorded (Repo.Invalid); top-level
+//     targets failing is fatal, as is any hash mismatch, rollback or
+//     download failure.
+//
+// Every file is checked against its parent's hashes, its role's keys and
+// threshold, its expiry and the version floor of its cached copy. Files
+// that verify are written to the Cache. If steps 2-4 fail, the root is
+// updated once through its rotation chain and the steps are retried once
+// (v1 §4.4 step 6); a failure that comes only from an unreachable remote
+// is not retried. When nothing changed, only timestamp.json is fetched.
+func (u *Updater) Update(ctx context.Context, now time.Time) (*Repo, error) {
+	remote := u.opts.Remote
+	if remote == nil {
+		remote = cacheOnly{}
+	}
+	return u.run(ctx, now, remote)
+}
+
+// Load returns the collection as cached, verified at time now, without
+// contacting the remote: for reading (listing targets) when the server is
+// unreachable. The cached timestamp, snapshot, targets and delegations
+// must all be present, match each other's hashes and be unexpired (v1
+// §4.7: a cached timestamp is used only while valid); Repo.Offline is
+// always set. Nothing cached is ErrNoTrustData.
+func (u *Updater) Load(ctx context.Context, now time.Time) (*Repo, error) {
+	return u.run(ctx, now, cacheOnly{})
+}
+
+// errCacheOnly is what the stand-in remote of Load answers.
+var errCacheOnly = errors.New("loading from the cache only")
+
+type cacheOnly struct{}
+
+func (cacheOnly) GetMeta(context.Context, string, string, int64) ([]byte, error) {
+	return nil, errCacheOnly
+}
+
+func (cacheOnly) GetVersionedRoot(context.Context, int64, int64) ([]byte, error) {
+	return nil, errCacheOnly
+}
+
+// run is the state of one Update or Load call.
+type run struct {
+	u      *Updater
+	ctx    context.Context
+	now    time.Time
+	remote Remote
+
+	cache    map[string][]byte // what the Cache holds, as far as this run knows (nil: nothing)
+	read     map[string]bool   // roles read from the Cache already
+	warnings []error
+	offline  *OfflineError
+	invalid  map[string]error
+}
+
+func (u *Updater) run(ctx context.Context, now time.Time, remote Remote) (*Repo, error) {
+	r := &run{
+		u: u, ctx: ctx, now: now, remote: remote,
+		cache: map[string][]byte{}, read: map[string]bool{},
+	}
+	set, err := r.bootstrap()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.setBaseFloors(set); err != nil {
+		return nil, err
+	}
+	if set.Root().Expires.Before(now) {
+		// v1 §4.4 step 1: an expired cached root is replaced first.
+		if err := r.updateRoot(set); err != nil {
+			if errors.Is(err, ErrOffline) {
+				exp := &tuf.ExpiredError{Role: tuf.RoleRoot, Expires: set.Root().Expires, Now: now}
+				return nil, &RoleError{Role: tuf.RoleRoot, Cached: true,
+					Err: fmt.Errorf("%w; and the newest root cannot be fetched: %w", exp, err)}
+			}
+			return nil, err
+		}
+	}
+	err = r.attempt(set)
+	if err != nil && retryable(err) {
+		// v1 §4.4 step 6: update the root once and retry once, from a set
+		// that holds only the trusted root.
+		set, err = r.retry(set, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.result(set), nil
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	// An unreachable remote will not serve a root either.
+	return !errors.Is(err, ErrOffline)
+}
+
+func (r *run) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
+	set, err := NewTrustedSetFromCache(failed.Bytes(tuf.RoleRoot), r.now, r.u.opts.Pin, r.u.opts.GUN)
+	if err != nil {
+		return nil, &RetryError{Err: err, Cause: cause}
+	}
+	r.invalid, r.offline = nil, nil
+	r.warn(fmt.Errorf("update: %w; updating the root and retrying", cause))
+	if err := r.setBaseFloors(set); err != nil {
+		return nil, &RetryError{Err: err, Cause: cause}
+	}
+	if err := r.updateRoot(set); err != nil {
+		return nil, &RetryError{Err: err, Cause: cause}
+	}
+	if err := r.attempt(set); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// RetryError reports an update that failed (Cause), after which updating
+// the root failed too (Err). Both are reachable with errors.Is and As.
+type RetryError struct {
+	Err   error
+	Cause error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%v (root update after: %v)", e.Err, e.Cause)
+}
+
+func (e *RetryError) Unwrap() []error { return []error{e.Err, e.Cause} }
+
+// bootstrap starts the TrustedSet from the cached root, or from a first
+// download checked against the pin (v1 §4.4 step 1).
+func (r *run) bootstrap() (*TrustedSet, error) {
+	opts := r.u.opts
+	cached, err := r.cached(tuf.RoleRoot)
+	if err != nil {
+		return nil, err
+	}
+	if cached != nil {
+		// The cached root pins trust: if it does not load, fail hard (v1).
+		set, err := NewTrustedSetFromCache(cached, r.now, opts.Pin, opts.GUN)
+		if err != nil {
+			return nil, &RoleError{Role: tuf.RoleRoot, Cached: true, Err: err}
+		}
+		return set, nil
+	}
+	file := FileName(tuf.RoleRoot, "")
+	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, &RoleError{Role: tuf.RoleRoot, File: file, Err: fmt.Errorf("%w: %w", ErrRepositoryNotExist, err)}
+	case errors.Is(err, ErrOffline):
+		return nil, &RoleError{Role: tuf.RoleRoot, File: file, Err: fmt.Errorf("%w: %w", ErrNoTrustData, err)}
+	case err != nil:
+		return nil, &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
+	}
+	set, err := NewTrustedSet(data, r.now, opts.Pin, opts.GUN)
+	if err != nil {
+		return nil, &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
+	}
+	r.store(tuf.RoleRoot, data)
+	return set, nil
+}
+
+// setBaseFloors records the cached timestamp, snapshot and targets as
+// version floors. A cached copy that does not verify with the current
+// root's keys sets none.
+func (r *run) setBaseFloors(set *TrustedSet) error {
+	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
+		data, err := r.cached(role)
+		if err != nil {
+			return err
+		}
+		if data == nil {
+			continue
+		}
+		if _, err := set.SetCached(role, data); err != nil {
+			r.warn(&RoleError{Role: role, Cached: true, Err: fmt.Errorf("ignored as a version floor: %w", err)})
+		}
+	}
+	return nil
+}
+
+// updateRoot brings set's root to the newest version the remote has,
+// through the rotation chain (v1 §4.5): root.json is fetched; if the
+// trusted root does not vouch for it directly, <v>.root.json is fetched
+// for every version in between and each is checked against the previous
+// one. The final root must not be expired (TUF 5.3.10). It is cached,
+// and cached timestamp, snapshot or targets whose keys were rotated are
+// deleted (TUF 5.3.11).
+func (r *run) updateRoot(set *TrustedSet) error {
+	had := map[string]bool{}
+	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
+		_, had[role] = set.Floor(role)
+	}
+	from := set.Root().Version
+	file := FileName(tuf.RoleRoot, "")
+	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	if err != nil {
+		return &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
+	}
+	if !bytes.Equal(data, set.Bytes(tuf.RoleRoot)) {
+		newest, _, err := tuf.ParseRoot(data)
+		if err != nil {
+			return &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
+		}
+		to := newest.Version
+		if _, err := set.UpdateRoot(data); err != nil {
+			if !errors.Is(err, tuf.ErrRootRotation) || to <= from+1 {
+				return &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
+			}
+			if err := r.walkChain(set, from, to, data); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tuf.CheckExpiry(tuf.RoleRoot, set.Root().Expires, r.now); err != nil {
+		return &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
+	}
+	r.store(tuf.RoleRoot, set.Bytes(tuf.RoleRoot))
+	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
+		if _, still := set.Floor(role); had[role] && !still {
+			r.warn(fmt.Errorf("update: %s keys were rotated in root version %d; discarding the cached %s", role, set.Root().Version, role))
+			r.store(role, nil)
+		}
+	}
+	return nil
+}
+
+// walkChain applies <v>.root.json for v in (from, to), then newest.
+func (r *run) walkChain(set *TrustedSet, from, to int64, newest []byte) error {
+	if to-from > r.u.opts.MaxRootRotations {
+		return &RootChainError{From: from, To: to, At: from + 1,
+			Err: fmt.Errorf("root.json claims version %d, more than %d rotations ahead", to, r.u.opts.MaxRootRotations)}
+	}
+	for v := from + 1; v < to; v++ {
+		file := VersionedRootName(v)
+		data, err := r.classify(file, MaxMetaSize)(r.remote.GetVersionedRoot(r.ctx, v, MaxMetaSize))
+		if err != nil {
+			return &RootChainError{From: from, To: to, At: v, Err: &RoleError{Role: tuf.RoleRoot, File: file, Err: err}}
+		}
+		root, _, err := tuf.ParseRoot(data)
+		if err == nil && root.Version != v {
+			err = fmt.Errorf("%s holds root version %d", file, root.Version)
+		}
+		if err == nil {
+			_, err = set.UpdateRoot(data)
+		}
+		if err != nil {
+			return &RootChainError{From: from, To: to, At: v, Err: &RoleError{Role: tuf.RoleRoot, File: file, Err: err}}
+		}
+	}
+	if _, err := set.UpdateRoot(newest); err != nil {
+		return &RootChainError{From: from, To: to, At: to, Err: &RoleError{Role: tuf.RoleRoot, File: FileName(tuf.RoleRoot, ""), Err: err}}
+	}
+	return nil
+}
+
+// attempt runs steps 2-4 of the workflow on set.
+func (r *run) attempt(set *TrustedSet) error {
+	r.invalid = map[string]error{}
+	if err := r.timestamp(set); err != nil {
+		return err
+	}
+	if err := r.snapshot(set); err != nil {
+		return err
+	}
+	return r.targets(set)
+}
+
+func (r *run) timestamp(set *TrustedSet) error {
+	role := tuf.RoleTimestamp
+	file := FileName(role, "")
+	data, err := r.fetch(role, "", MaxTimestampSize)
+	if err == nil {
+		if _, err := set.UpdateTimestamp(data); err != nil {
+			return &RoleError{Role: role, File: file, Err: err}
+		}
+		r.store(role, data)
+		return nil
+	}
+	var off *OfflineError
+	if !errors.Is(err, ErrNotFound) && !errors.As(err, &off) {
+		return &RoleError{Role: role, File: file, Err: err}
+	}
+	// v1 §4.4 step 2: unreachable, 404 or 5xx: a still-valid cached
+	// timestamp will do.
+	cached, cerr := r.cached(role)
+	if cerr != nil {
+		return cerr
+	}
+	if cached == nil {
+		return &RoleError{Role: role, File: file, Err: err}
+	}
+	if _, cerr := set.UpdateTimestamp(cached); cerr != nil {
+		return &RoleError{Role: role, Cached: true, Err: fmt.Errorf("%w (and fetching %s failed: %w)", cerr, file, err)}
+	}
+	if off == nil {
+		off = &OfflineError{File: file, Err: err}
+	}
+	r.offline = off
+	if !errors.Is(err, errCacheOnly) {
+		r.warn(fmt.Errorf("update: using the cached timestamp, which may not be the newest: %w", err))
+	}
+	return nil
+}
+
+func (r *run) snapshot(set *TrustedSet) error {
+	meta := set.Timestamp().Meta[tuf.RoleSnapshot]
+	return r.load(tuf.RoleSnapshot, meta, func(data []byte) error {
+		_, err := set.UpdateSnapshot(data)
+		return err
+	})
+}
+
+// load uses the cached copy of role when its bytes match meta, else
+// fetches <role>.<sha256>.json capped at meta's length, and verifies it
+// with update. A cached copy that matches the hashes is byte for byte the
+// file the remote would send, so it is not fetched again if it fails.
+func (r *run) load(role string, meta tuf.FileMeta, update func([]byte) error) error {
+	cached, err := r.cached(role)
+	if err != nil {
+		return err
+	}
+	if cached != nil && tuf.CheckFileMeta(role, meta, cached) == nil {
+		if err := update(cached); err != nil {
+			return &RoleError{Role: role, Cached: true, Err: err}
+		}
+		return nil
+	}
+	hex := meta.SHA256Hex()
+	file := FileName(role, hex)
+	limit := meta.Length
+	if limit <= 0 {
+		limit = MaxMetaSize // no usable length: the hash check will refuse whatever comes
+	}
+	data, err := r.fetch(role, hex, limit)
+	if err != nil {
+		return &RoleError{Role: role, File: file, Err: err}
+	}
+	if err := update(data); err != nil {
+		return &RoleError{Role: role, File: file, Err: err}
+	}
+	r.store(role, data)
+	return nil
+}
+
+// targets loads targets, then the delegations in v1's pre-order (v1 §4.4
+// step 4, client downloadTargets).
+func (r *run) targets(set *TrustedSet) error {
+	snap := set.Snapshot()
+	err := r.load(tuf.RoleTargets, snap.Meta[tuf.RoleTargets], func(data []byte) error {
+		_, err := set.UpdateTargets(data)
+		return err
+	})
+	if err != nil {
+		return err // top-level targets failing is fatal
+	}
+	type item struct{ name, parent string }
+	var stack []item
+	push := func(parent string) {
+		children := set.Children(parent)
+		for i := len(children) - 1; i >= 0; i-- {
+			stack = append(stack, item{children[i].Name, parent})
+		}
+	}
+	push(tuf.RoleTargets)
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		meta, listed := snap.Meta[it.name]
+		if !listed {
+			continue // never published: nothing to fetch (v1)
+		}
+		if cached, err := r.cached(it.name); err != nil {
+			return err
+		} else if cached != nil {
+			if _, err := set.SetCached(it.name, cached); err != nil {
+				r.warn(&RoleError{Role: it.name, Cached: true, Err: fmt.Errorf("ignored as a version floor: %w", err)})
+			}
+		}
+		err := r.load(it.name, meta, func(data []byte) error {
+			_, err := set.UpdateDelegation(it.name, it.parent, data)
+			return err
+		})
+		if err != nil {
+			if !skippable(err) {
+				return err
+			}
+			r.invalid[it.name] = err
+			r.warn(fmt.Errorf("update: skipping invalid delegation %s: %w", it.name, err))
+			continue
+		}
+		push(it.name)
+	}
+	return nil
+}
+
+// skippable reports whether a delegation failed for reasons that lie with
+// the delegation itself (v1 skips expired and under-signed delegations;
+// we also skip malformed ones, whose bytes the snapshot vouches for),
+// rather than with the server (hash mismatch, rollback, size, transport),
+// which is fatal.
+func skippable(err error) bool {
+	for _, e := range []error{tuf.ErrHashMismatch, tuf.ErrLowVersion, tuf.ErrNoKnownHash, ErrTooLarge, ErrOffline, ErrNotFound, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	for _, e := range []error{tuf.ErrExpired, tuf.ErrThreshold, tuf.ErrNoSignatures, tuf.ErrKeyIDMismatch, tuf.ErrMalformed, tuf.ErrWrongType} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// fetch gets role's file from the remote, classifying errors.
+func (r *run) fetch(role, sha256hex string, maxSize int64) ([]byte, error) {
+	return r.classify(FileName(role, sha256hex), maxSize)(r.remote.GetMeta(r.ctx, role, sha256hex, maxSize))
+}
+
+// classify turns a Remote answer into data or an error of a known kind:
+// not found, too large (also enforced here, whatever the Remote did),
+// cancelled, or else offline.
+func (r *run) classify(file string, maxSize int64) func([]byte, error) ([]byte, error) {
+	return func(data []byte, err error) ([]byte, error) {
+		if err != nil {
+			switch {
+			case r.ctx.Err() != nil:
+				return nil, fmt.Errorf("update: fetching %s: %w", file, r.ctx.Err())
+			case errors.Is(err, ErrNotFound), errors.Is(err, ErrTooLarge),
+				errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+				return nil, err
+			}
+			var off *OfflineError
+			if errors.As(err, &off) {
+				return nil, err
+			}
+			return nil, &OfflineError{File: file, Err: err}
+		}
+		if int64(len(data)) > maxSize {
+			return nil, &TooLargeError{File: file, Limit: maxSize}
+		}
+		return data, nil
+	}
+}
+
+// cached reads role from the Cache once per run; nothing cached is nil.
+func (r *run) cached(role string) ([]byte, error) {
+	if r.read[role] {
+		return r.cache[role], nil
+	}
+	data, err := r.u.opts.Cache.Load(role)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("update: reading cached %s: %w", role, err)
+	}
+	r.read[role] = true
+	if len(data) == 0 {
+		data = nil
+	}
+	r.cache[role] = data
+	return data, nil
+}
+
+// store writes data (nil: deletes) for role with a compare-and-swap
+// against what this run read. A failure is only a warning: the data is
+// verified either way, and a conflict means another update got there
+// first.
+func (r *run) store(role string, data []byte) {
+	if _, err := r.cached(role); err != nil {
+		r.warn(err)
+		return
+	}
+	old := r.cache[role]
+	if bytes.Equal(old, data) {
+		return
+	}
+	if err := r.u.opts.Cache.Store(role, old, data); err != nil {
+		r.warn(fmt.Errorf("update: not caching %s: %w", role, err))
+		return
+	}
+	r.cache[role] = slices.Clone(data)
+}
+
+func (r *run) warn(err error) { r.warnings = append(r.warnings, err) }
+
+func (r *run) result(set *TrustedSet) *Repo {
+	repo := &Repo{
+		GUN:       r.u.opts.GUN,
+		Root:      set.Root(),
+		Timestamp: set.Timestamp(),
+		Snapshot:  set.Snapshot(),
+		Offline:   r.offline,
+		Warnings:  r.warnings,
+		set:       set,
+		invalid:   r.invalid,
+	}
+	return repo
+}
