@@ -16,10 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Marshal returns the canonical encoding of v. v is first encoded with
@@ -130,7 +129,9 @@ func writeString(buf *bytes.Buffer, s string) {
 
 // writeNumber writes integers in decimal. A number with a fraction or
 // exponent is accepted only when its value is integral and fits in int64,
-// matching v1 ("1e3" -> 1000, "1.5" -> error).
+// matching v1 ("1e3" -> 1000, "1.5" -> error). The value is worked out on
+// the decimal digits, never with big arithmetic, so "1e999999999" costs
+// no more than "1e3".
 func writeNumber(buf *bytes.Buffer, n json.Number) error {
 	s := string(n)
 	if isPlainInteger(s) {
@@ -140,19 +141,77 @@ func writeNumber(buf *bytes.Buffer, n json.Number) error {
 		buf.WriteString(s)
 		return nil
 	}
-	f, ok := new(big.Float).SetPrec(256).SetString(s)
-	if !ok {
-		return fmt.Errorf("canonicaljson: invalid number %q", s)
-	}
-	if !f.IsInt() {
-		return fmt.Errorf("canonicaljson: unsupported value %s: only integers are canonical", s)
-	}
-	i, acc := f.Int64()
-	if acc != big.Exact || i == math.MinInt64 {
-		return fmt.Errorf("canonicaljson: number %s is out of int64 range", s)
+	i, err := integralValue(s)
+	if err != nil {
+		return err
 	}
 	buf.WriteString(strconv.FormatInt(i, 10))
 	return nil
+}
+
+// integralValue evaluates a JSON number with a fraction or exponent.
+func integralValue(s string) (int64, error) {
+	num := s
+	neg := strings.HasPrefix(num, "-")
+	num = strings.TrimPrefix(num, "-")
+	mant, exp, hasExp := strings.Cut(strings.ToLower(num), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if !allDigits(intPart) || intPart == "" || !allDigits(frac) || hasExp && !validExponent(exp) {
+		return 0, fmt.Errorf("canonicaljson: invalid number %q", s)
+	}
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		return 0, nil // any spelling of zero
+	}
+	// value = digits × 10^e, with e bounded to keep the arithmetic small.
+	e := -len(frac)
+	if hasExp {
+		expNeg := strings.HasPrefix(exp, "-")
+		exp = strings.TrimLeft(strings.TrimLeft(exp, "+-"), "0")
+		if len(exp) > 9 {
+			if expNeg {
+				return 0, fmt.Errorf("canonicaljson: unsupported value %s: only integers are canonical", s)
+			}
+			return 0, fmt.Errorf("canonicaljson: number %s is out of int64 range", s)
+		}
+		x, _ := strconv.Atoi("0" + exp)
+		if expNeg {
+			x = -x
+		}
+		e += x
+	}
+	trimmed := strings.TrimRight(digits, "0")
+	e += len(digits) - len(trimmed)
+	digits = trimmed
+	if e < 0 {
+		return 0, fmt.Errorf("canonicaljson: unsupported value %s: only integers are canonical", s)
+	}
+	if len(digits)+e > 19 {
+		return 0, fmt.Errorf("canonicaljson: number %s is out of int64 range", s)
+	}
+	text := digits + strings.Repeat("0", e)
+	if neg {
+		text = "-" + text
+	}
+	i, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("canonicaljson: number %s is out of int64 range", s)
+	}
+	return i, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validExponent(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "+"), "-")
+	return s != "" && allDigits(s)
 }
 
 func isPlainInteger(s string) bool {

@@ -46,7 +46,7 @@ var (
 type PEMInfo struct {
 	Role      string // "role" header; empty when absent
 	GUN       string // "gun" header; empty when absent
-	Encrypted bool   // PKCS#8 ENCRYPTED PRIVATE KEY or RFC 1423 Proc-Type: 4,ENCRYPTED
+	Encrypted bool   // ENCRYPTED PRIVATE KEY, or a legacy block with a DEK-Info header (RFC 1423)
 	BlockType string // PEM block type, one of the PEMType constants
 }
 
@@ -152,12 +152,18 @@ func decodeKeyBlock(data []byte) (*pem.Block, error) {
 }
 
 func infoOf(block *pem.Block) PEMInfo {
-	return PEMInfo{
+	info := PEMInfo{
 		Role:      block.Headers[PEMHeaderRole],
 		GUN:       block.Headers[PEMHeaderGUN],
-		Encrypted: block.Type == PEMTypeEncryptedPKCS8 || block.Headers["Proc-Type"] == "4,ENCRYPTED",
+		Encrypted: block.Type == PEMTypeEncryptedPKCS8,
 		BlockType: block.Type,
 	}
+	if info.Legacy() {
+		// RFC 1423: a DEK-Info header means encrypted (as
+		// x509.IsEncryptedPEMBlock, which v1 used, decides).
+		_, info.Encrypted = block.Headers["DEK-Info"]
+	}
+	return info
 }
 
 // ReadPEMInfo reads the headers of the first PEM block of a private key
@@ -281,13 +287,13 @@ var (
 	oidNamedCurveP384   = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
 	oidNamedCurveP521   = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
 
-	oidPBES2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
-	oidPBKDF2        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
-	oidHMACWithSHA1  = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
-	oidHMACWithSHA25 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}
-	oidAES128CBC     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
-	oidAES192CBC     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
-	oidAES256CBC     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
+	oidPBES2          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidPBKDF2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+	oidHMACWithSHA1   = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
+	oidHMACWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}
+	oidAES128CBC      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
+	oidAES192CBC      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
+	oidAES256CBC      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
 )
 
 // v1PrivateKeyInfo is v1's PrivateKeyInfo: the AlgorithmIdentifier is

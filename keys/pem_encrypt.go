@@ -163,7 +163,7 @@ func parsePBES2(der []byte) (*pbes2, error) {
 	switch {
 	case len(kdf.PRF.Algorithm) == 0 || kdf.PRF.Algorithm.Equal(oidHMACWithSHA1):
 		p.prf = sha1.New
-	case kdf.PRF.Algorithm.Equal(oidHMACWithSHA25):
+	case kdf.PRF.Algorithm.Equal(oidHMACWithSHA256):
 		p.prf = sha256.New
 	default:
 		return nil, fmt.Errorf("keys: %w: PBKDF2 PRF %v", ErrUnsupportedEncryption, kdf.PRF.Algorithm)

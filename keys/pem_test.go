@@ -54,7 +54,7 @@ func loadV1PEMCases(t *testing.T) []v1PEMCase {
 }
 
 // oracleCase is one entry of testdata/v1oracle/expect.json, written by
-// testdata/v1oracle/gen (v0.7.0's tuf/utils run as a library).
+// tools/cmd/v1oracle gen (v0.7.0's tuf/utils run as a library).
 type oracleCase struct {
 	File        string `json:"file"`
 	Passphrase  string `json:"passphrase"`
@@ -641,14 +641,10 @@ func FuzzParsePEM(f *testing.F) {
 	})
 }
 
-// TestV1OracleReadsOurPEM has v0.7.0's own parser read what we write. It
-// runs when NOTARY_V1_ORACLE names a binary built from testdata/v1oracle/gen
-// (cd keys/testdata/v1oracle/gen && go build -o /tmp/v1oracle .).
+// TestV1OracleReadsOurPEM has v0.7.0's own parser read what we write, through
+// tools/cmd/v1oracle (built by scripts/install-peers.sh into $NOTARY_V1_BIN).
 func TestV1OracleReadsOurPEM(t *testing.T) {
-	oracle := os.Getenv("NOTARY_V1_ORACLE")
-	if oracle == "" {
-		t.Skip("NOTARY_V1_ORACLE not set")
-	}
+	oracle := v1Tool(t, "v1oracle")
 	dir := t.TempDir()
 	for typ, key := range testKeys(t) {
 		for _, tc := range []struct{ role, gun, pass string }{
@@ -684,3 +680,57 @@ func TestV1OracleReadsOurPEM(t *testing.T) {
 		}
 	}
 }
+
+// TestV1DelegationInputs reads the key files the v1 golden scenario gave
+// the CLI: `notary key generate ecdsa -o releases` output and an openssl
+// key with its certificate.
+func TestV1DelegationInputs(t *testing.T) {
+	dir := "testdata/v1/golden/delegation-inputs"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no v1 delegation inputs")
+	}
+	t.Run("notary key generate", func(t *testing.T) {
+		key, info, err := ParsePEM(readFile(t, dir+"/releases-key.pem"), []byte("goldenpassphrase"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Role != "targets/releases" || info.GUN != "" || !info.Encrypted {
+			t.Errorf("info = %+v", info)
+		}
+		block, _ := pem.Decode(readFile(t, dir+"/releases.pem"))
+		if block == nil || block.Type != "PUBLIC KEY" || !bytes.Equal(block.Bytes, key.Public().Public) {
+			t.Errorf("releases.pem does not hold the public key of releases-key.pem")
+		}
+	})
+	t.Run("openssl key and cert", func(t *testing.T) {
+		key, _, err := ParsePEM(readFile(t, dir+"/qa.key"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs := parseCerts(t, string(readFile(t, dir+"/qa.crt")))
+		xk, err := key.WithCertificate(certs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSigns(t, xk)
+	})
+}
+
+// v1Tool finds a binary that scripts/install-peers.sh built into
+// $NOTARY_V1_BIN. Without it the test skips, except on CI where it fails.
+func v1Tool(t *testing.T, name string) string {
+	t.Helper()
+	dir := os.Getenv("NOTARY_V1_BIN")
+	if dir != "" {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not found in NOTARY_V1_BIN=%q: run scripts/install-peers.sh", name, dir)
+	}
+	t.Skipf("%s not found: run scripts/install-peers.sh and set NOTARY_V1_BIN=.tools/bin", name)
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

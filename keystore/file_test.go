@@ -799,3 +799,44 @@ func TestFileReadsV1Keys(t *testing.T) {
 		})
 	}
 }
+
+// TestFileReadsV1TrustDirs opens the private/ folders the v0.7.0 CLI left
+// in the keys/testdata/v1 scenarios and decrypts every key in them.
+func TestFileReadsV1TrustDirs(t *testing.T) {
+	dirs := []string{"golden/private-after-init", "golden/private", "client-snapshot/private", "remote-signer/private"}
+	n := 0
+	for _, d := range dirs {
+		src := filepath.Join("../keys/testdata/v1", d)
+		files, _ := filepath.Glob(filepath.Join(src, "*.key"))
+		if len(files) == 0 {
+			continue
+		}
+		n++
+		t.Run(d, func(t *testing.T) {
+			dir := t.TempDir()
+			copyTree(t, src, filepath.Join(dir, "private"))
+			s := openFile(t, dir, passphrase.Constant("goldenpassphrase"))
+			list, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != len(files) {
+				t.Errorf("List has %d keys, want %d", len(list), len(files))
+			}
+			for _, info := range list {
+				key, got, err := s.Get(ctx, info.ID)
+				if err != nil {
+					t.Errorf("Get %s: %v", info.ID, err)
+					continue
+				}
+				if got.Role == "" || got.Role != info.Role || got.GUN != info.GUN || got.GUN != keys.PEMGUN(got.Role, got.GUN) {
+					t.Errorf("key %s: Get %+v, List %+v", info.ID, got, info)
+				}
+				checkSigns(t, key)
+			}
+		})
+	}
+	if n == 0 {
+		t.Skip("no v1 trust directories in keys/testdata/v1")
+	}
+}

@@ -16,9 +16,10 @@ import (
 )
 
 // KeyInfo describes a stored key without its private material. ID is the
-// canonical key ID. GUN is empty for root, delegation and any other
-// non-base role, as in v1 (see keys.PEMGUN); it is kept for targets,
-// snapshot and timestamp keys. Type is the key type ("ecdsa", "ed25519",
+// canonical key ID. GUN: the client's stores (FileStore, MemoryStore) keep
+// it only for targets, snapshot and timestamp keys and clear it for root,
+// delegation and other roles, as v1's key stores did (keys.PEMGUN); the
+// signer's database keeps what it was given. Type is the key type ("ecdsa", "ed25519",
 // "rsa"); List may leave it empty when a store cannot tell without
 // decrypting (FileStore, for an encrypted PKCS#8 key it has not decrypted
 // yet).
@@ -34,7 +35,10 @@ type KeyInfo struct {
 // wrapping ctx.Err().
 type Service interface {
 	// Create generates a key of keyType ("ecdsa" or "ed25519") for role and
-	// gun, stores it and returns its public key.
+	// gun, stores it and returns its public key. A store may instead return
+	// a key it holds for the same role, gun and type that has not signed
+	// anything yet (the signer's database does, as v1's "pending" keys);
+	// FileStore and MemoryStore always make a new key. Other types fail.
 	Create(ctx context.Context, role, gun, keyType string) (keys.PublicKey, error)
 	// Add stores an existing key under its canonical ID (info.ID, if set,
 	// must equal it). Adding an ID that is already stored replaces nothing
@@ -84,7 +88,7 @@ func (e *ExistsError) Unwrap() error { return ErrExists }
 // passphrase.ErrNoPassphrase or passphrase.ErrTooManyAttempts). It never
 // carries a passphrase.
 type PassphraseError struct {
-	ID       string
+	ID       string // the key ID, or for FileStore.Import the key's ImportOptions.Name
 	Role     string
 	Attempts int
 	Err      error

@@ -10,13 +10,14 @@
 #   2. tools/cmd/goldens: static vectors from upstream's Go packages
 #      -> canonicaljson/testdata/{cases,envelope,structs}.json,
 #         keys/testdata/v1/{keyids,pems,signatures}.json, keys/testdata/v1/pem/
-#   3. Scenario "golden": notary-server-patched (memory storage, local signer, TLS) behind
+#   3. Scenario "golden": a server that accepts delegation uploads (ours, from
+#      cmd/notary-server, memory storage, TLS) behind
 #      the httplog recording proxy, driven by the upstream notary CLI; then curl probes
 #      for error shapes. Metadata -> tuf/testdata/v1/golden/, keys -> keys/testdata/v1/golden/.
 #   4. Scenario "remote-signer": unpatched notary-server + notary-signer over mutual TLS.
 #      -> tuf/testdata/v1/remote-signer/, keys/testdata/v1/remote-signer/.
 #   5. Scenario "token-auth": unpatched notary-server with auth.type=token (challenges only).
-#   6. Transcript -> test/interop/testdata/http-transcript.md (+ http-exchanges.jsonl).
+#   6. Transcript -> test/interop/testdata/http-transcript.md (+ http-exchanges.jsonl.gz).
 #
 # Everything runs on 127.0.0.1 in a fresh temp dir; every process started is killed on
 # exit. Keys, signatures, timestamps and expiries change on every run (only the fixed
@@ -27,10 +28,15 @@ die() { echo "gen-goldens: error: $*" >&2; exit 1; }
 log() { echo "gen-goldens: $*" >&2; }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-for t in openssl curl go sed sha256sum; do command -v $t >/dev/null || die "$t not found"; done
+for t in openssl curl go sed sha256sum sha512sum gzip base64; do command -v $t >/dev/null || die "$t not found"; done
 
 eval "$("$REPO/scripts/install-peers.sh")"
-: "${NOTARY_V070_CLIENT:?}" "${NOTARY_V070_SERVER:?}" "${NOTARY_V070_SERVER_PATCHED:?}" "${NOTARY_V070_SIGNER:?}"
+: "${NOTARY_V070_CLIENT:?}" "${NOTARY_V070_SERVER:?}" "${NOTARY_V070_SIGNER:?}"
+# v0.7.0's server built with Go >= 1.17 rejects delegation uploads, so the
+# scenarios that publish delegations store them with our server; every byte of
+# metadata is still made and signed by the upstream client.
+GOLDEN_SERVER=${GOLDEN_SERVER:-$REPO/.tools/bin/our-notary-server}
+go build -C "$REPO" -o "$GOLDEN_SERVER" ./cmd/notary-server || die "building our notary-server failed"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/notary-goldens.XXXXXX")
 PIDS=()
@@ -157,7 +163,7 @@ dump_metadata() {
 }
 
 # ================================================================ 3. scenario "golden"
-log "scenario golden: notary-server-patched (local signer) on $P_SRV, proxy on $P_PROXY"
+log "scenario golden: our notary-server on $P_SRV, proxy on $P_PROXY"
 GUN=example.com/golden
 SRVDIR="$WORK/golden"
 mkdir -p "$SRVDIR"
@@ -169,7 +175,7 @@ cat >"$SRVDIR/server.json" <<EOF
   "storage": {"backend": "memory"}
 }
 EOF
-start SRV "$SRVDIR/server.log" "$NOTARY_V070_SERVER_PATCHED" -config "$SRVDIR/server.json"
+start SRV "$SRVDIR/server.log" "$GOLDEN_SERVER" -config "$SRVDIR/server.json"
 wait_tls "127.0.0.1:$P_SRV"
 proxy_start "$P_SRV" "$P_PROXY" PROXY
 URL="https://127.0.0.1:$P_PROXY"
@@ -567,11 +573,13 @@ went through \`tools/cmd/httplog\`, a recording reverse proxy between the client
 The proxy talks HTTP/1.1 to the server. Request lines starting with \`>\` are what the client
 sent (only selected headers), \`<\` is the server's answer. Metadata bodies are abbreviated to
 their length, sha256 and first bytes; error, key, changefeed and health bodies are shown in full.
-Complete bodies (and all headers) are in \`http-exchanges.jsonl\` next to this file (one JSON
-object per exchange; \`[]byte\` fields are base64).
+Complete bodies (and all headers) are in \`http-exchanges.jsonl.gz\` next to this file (gzip of
+JSON lines, one object per exchange or section marker; \`[]byte\` fields are base64; multipart
+requests are split into \`parts\` with their headers, raw filename and body).
 EOF
 "$B/httplog" render -title "notary-server v0.7.0 HTTP transcript" -intro "$WORK/intro.md" "$XLOG" >"$TT/http-transcript.md"
-cp "$XLOG" "$TT/http-exchanges.jsonl"
+rm -f "$TT/http-exchanges.jsonl"
+gzip -9 -n -c "$XLOG" >"$TT/http-exchanges.jsonl.gz"
 
 GEN_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 GOV=$(go env GOVERSION)
@@ -599,7 +607,8 @@ the snapshot key, are **ed25519** keys held by the server; memory storage), all 
   serves each of them as \`<role>.<sha256 hex>.json\` (hash-addressed); \`manifest.json\` lists
   every file with role, version, length, sha256, sha512 and that hash-addressed name.
   \`targets/qa\` was deleted as a delegation at the end: its files are still stored and served
-  (memory storage serves the highest version) but the current snapshot no longer lists it.
+  (memory storage serves the highest version), and the server-generated snapshot still lists
+  it in \`meta\`; only \`targets.json\` no longer delegates to it.
 - \`changelist/<step>/\`: the client's staged changelist files (\`<unix nanos>_<uuid>.change\`)
   copied just before the publish of that step.
 - \`cli-output.txt\`: every CLI command run and its output.
@@ -663,8 +672,8 @@ snapshot here was signed by the upstream client. Steps: \`notary init -p\` (the 
 trust dir's existing root key, so root.json's cert is over an existing key);
 \`delegation add targets/tmp\` (the \`targets/releases\` ecdsa key of the golden scenario, all
 paths) \`-p\`; \`add tmp-target -r targets/tmp -p\`; \`delegation remove targets/tmp -y -p\`, which
-leaves \`targets.json\` with no delegation roles: check \`"roles"\` in the current
-\`targets.json\` (and whether the client-signed snapshot still lists \`targets/tmp\`).
+leaves \`targets.json\` with \`"delegations":{"keys":{},"roles":null}\` (null, not []), and the
+client-signed snapshot drops \`targets/tmp\` from \`meta\` (a server-signed one keeps it; see golden).
 Timestamp expires 14 days after $GEN_DATE.
 
 ## Final state

@@ -125,7 +125,7 @@ func (k *keyManagement) CreateKey(ctx context.Context, req *pb.CreateKeyRequest)
 // key succeeds; a store failure is Internal.
 func (k *keyManagement) DeleteKey(ctx context.Context, req *pb.KeyID) (*pb.Void, error) {
 	id := req.GetID()
-	if err := k.s.store.Remove(ctx, id); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+	if err := k.s.store.Remove(ctx, id); err != nil && !isNotFound(err) {
 		k.s.log.Error("DeleteKey failed", "key_id", id, "err", err)
 		return nil, status.Errorf(codes.Internal, "Key deletion for KeyID %s failed", id)
 	}
@@ -140,7 +140,7 @@ func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetK
 	id := req.GetID()
 	priv, info, err := k.s.get(ctx, id)
 	if err != nil {
-		if errors.Is(err, keystore.ErrNotFound) {
+		if isNotFound(err) {
 			return nil, status.Errorf(codes.NotFound, "key %s not found", id)
 		}
 		return nil, k.s.internal(ctx, "GetKeyInfo", id, err)
@@ -157,7 +157,7 @@ func (g *signing) Sign(ctx context.Context, req *pb.SignatureRequest) (*pb.Signa
 	id := req.GetKeyID().GetID()
 	priv, _, err := g.s.get(ctx, id)
 	if err != nil {
-		if errors.Is(err, keystore.ErrNotFound) {
+		if isNotFound(err) {
 			return nil, status.Errorf(codes.NotFound, "signing key not found: %s", id)
 		}
 		return nil, g.s.internal(ctx, "Sign", id, err)
@@ -181,12 +181,15 @@ func (g *signing) Sign(ctx context.Context, req *pb.SignatureRequest) (*pb.Signa
 	}, nil
 }
 
-// get looks a key up; an empty ID is simply not found.
+// get looks a key up.
 func (s *Server) get(ctx context.Context, id string) (*keys.PrivateKey, keystore.KeyInfo, error) {
-	if id == "" {
-		return nil, keystore.KeyInfo{}, &keystore.NotFoundError{ID: id}
-	}
 	return s.store.Get(ctx, id)
+}
+
+// isNotFound: like v1, a malformed key ID (one no key can have) is just
+// not found.
+func isNotFound(err error) bool {
+	return errors.Is(err, keystore.ErrNotFound) || errors.Is(err, keystore.ErrInvalidID)
 }
 
 // internal logs a store failure and returns the status to send: the

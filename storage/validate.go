@@ -9,8 +9,9 @@ import (
 // depend on stored state: gun and every role must be names that every
 // backend stores byte for byte (see ValidName). Implementations call it
 // first, so all of them refuse the same inputs with the same
-// *InvalidArgumentError. Version rules are checked against stored state by
-// the implementation; CheckBatchVersions covers the in-call part.
+// *InvalidArgumentError. It also refuses, with an *OldVersionError, an
+// update that repeats a (role, version) pair given earlier in the call;
+// version rules against stored state are the implementation's to check.
 func ValidateUpdates(gun string, updates []MetaUpdate) error {
 	if !ValidName(gun) {
 		return &InvalidArgumentError{Arg: "gun", Value: gun, Want: nameWant}
@@ -20,7 +21,7 @@ func ValidateUpdates(gun string, updates []MetaUpdate) error {
 			return &InvalidArgumentError{Arg: "role", Value: u.Role, Want: nameWant}
 		}
 	}
-	return CheckBatchVersions(gun, updates)
+	return checkBatchVersions(gun, updates)
 }
 
 const nameWant = "valid UTF-8 of 1 to 255 bytes without NUL"
@@ -32,9 +33,9 @@ func ValidName(s string) bool {
 	return s != "" && len(s) <= MaxNameLen && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
-// CheckBatchVersions returns an *OldVersionError for the first update that
+// checkBatchVersions returns an *OldVersionError for the first update that
 // repeats a (role, version) pair given earlier in the same call.
-func CheckBatchVersions(gun string, updates []MetaUpdate) error {
+func checkBatchVersions(gun string, updates []MetaUpdate) error {
 	type key struct {
 		role    string
 		version int64
@@ -48,4 +49,18 @@ func CheckBatchVersions(gun string, updates []MetaUpdate) error {
 		seen[k] = true
 	}
 	return nil
+}
+
+// ValidSHA256 reports whether s is spelled as stored SHA-256 sums are:
+// 64 lowercase hex digits. Other spellings can never match GetChecksum.
+func ValidSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -2,7 +2,11 @@ module github.com/notary-go/notary/tools
 
 go 1.22
 
-require github.com/theupdateframework/notary v0.7.0
+require (
+	github.com/docker/go v1.5.1-1.0.20160303222718-d30aec9fd63c
+	github.com/theupdateframework/notary v0.7.0
+	golang.org/x/crypto v0.0.0-20201117144127-c1f2f97bffc9
+)
 
 require (
 	github.com/BurntSushi/toml v0.3.1 // indirect
@@ -12,7 +16,6 @@ require (
 	github.com/bugsnag/osext v0.0.0-20130617224835-0dd3f918b21b // indirect
 	github.com/bugsnag/panicwrap v0.0.0-20151223152923-e2c28503fcd0 // indirect
 	github.com/docker/distribution v2.7.1+incompatible // indirect
-	github.com/docker/go v1.5.1-1.0.20160303222718-d30aec9fd63c // indirect
 	github.com/docker/go-connections v0.4.0 // indirect
 	github.com/docker/go-metrics v0.0.0-20180209012529-399ea8c73916 // indirect
 	github.com/docker/libtrust v0.0.0-20160708172513-aabc10ec26b7 // indirect
@@ -46,7 +49,6 @@ require (
 	github.com/spf13/jwalterweatherman v0.0.0-20141219030609-3d60171a6431 // indirect
 	github.com/spf13/pflag v1.0.0 // indirect
 	github.com/spf13/viper v0.0.0-20150530192845-be5ff3e4840c // indirect
-	golang.org/x/crypto v0.0.0-20201117144127-c1f2f97bffc9 // indirect
 	golang.org/x/net v0.0.0-20190404232315-eb5bcb51f2a3 // indirect
 	golang.org/x/sys v0.0.0-20191120155948-bd437916bb0e // indirect
 	golang.org/x/term v0.0.0-20201117132131-f5c789dd3221 // indirect

@@ -104,8 +104,8 @@ func TestVerifyMethodMustMatchKeyType(t *testing.T) {
 	}
 }
 
-// TestVerifyRSAMethods: v1 verifies rsapss, rsapkcs1v15 and the legacy
-// pycrypto name for PSS on plain rsa keys (v1 §3.4).
+// TestVerifyRSAMethods: v1 verifies rsapss and rsapkcs1v15 on plain rsa
+// keys in DER; the legacy pycrypto name for PSS only on PEM (v1 §3.4).
 func TestVerifyRSAMethods(t *testing.T) {
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -133,7 +133,7 @@ func TestVerifyRSAMethods(t *testing.T) {
 	}{
 		{keys.MethodRSAPSS, pss, true},
 		{"RSAPSS", pss, true},
-		{keys.MethodPyCryptoPSS, pss, true},
+		{keys.MethodPyCryptoPSS, pss, false}, // v1: pycrypto needs a PEM public key
 		{keys.MethodRSAPKCS1v15, pkcs, true},
 		{keys.MethodRSAPKCS1v15, pss, false},
 		{keys.MethodRSAPSS, pkcs, false},
@@ -340,5 +340,37 @@ func TestRootRoleKeys(t *testing.T) {
 	r.Roles[RoleSnapshot].KeyIDs = append(r.Roles[RoleSnapshot].KeyIDs, "missing")
 	if _, err := r.RoleKeys(RoleSnapshot); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestVersionRules: v1 §4.3 (strictly newer per role) and §4.1 step 2
+// (root: current or current+1; a first root 1 or 2).
+func TestVersionRules(t *testing.T) {
+	if err := CheckNewerVersion(RoleTargets, 5, 4); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []int64{4, 3} {
+		if err := CheckNewerVersion(RoleTargets, v, 4); !errors.Is(err, ErrLowVersion) {
+			t.Fatalf("version %d over 4: %v", v, err)
+		}
+	}
+	tests := []struct {
+		current int64
+		have    bool
+		version int64
+		ok      bool
+	}{
+		{0, false, 1, true}, {0, false, 2, true}, {0, false, 3, false},
+		{3, true, 3, true}, {3, true, 4, true}, {3, true, 5, false}, {3, true, 2, false},
+	}
+	for _, tc := range tests {
+		err := CheckRootUpdateVersion(tc.current, tc.have, tc.version)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckRootUpdateVersion(%d, %v, %d) = %v", tc.current, tc.have, tc.version, err)
+		}
+	}
+	err := CheckRootUpdateVersion(3, true, 5)
+	if want := "Root modifications must increment the version. Current 3, new 5"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 }

@@ -102,7 +102,8 @@ func (e *RoleError) Error() string {
 	if e.Cached {
 		src = "cached " + e.Role
 	}
-	if errors.Is(e.Err, tuf.ErrHashMismatch) {
+	var hm *tuf.HashMismatchError
+	if errors.As(e.Err, &hm) && hm.Role == e.Role {
 		return fmt.Sprintf("update: %s does not match the trusted hashes (malicious or corrupt server or cache): %v", src, e.Err)
 	}
 	return fmt.Sprintf("update: %s: %v", src, e.Err)
@@ -134,3 +135,19 @@ func (e *TargetNotFoundError) Error() string {
 }
 
 func (e *TargetNotFoundError) Unwrap() error { return ErrTargetNotFound }
+
+// RootMismatchError reports a snapshot whose entry for root does not match
+// the trusted root's bytes: the root was rotated (or the snapshot is
+// wrong), so the root must be updated before the snapshot can be used (v1
+// builder). Err is the *tuf.HashMismatchError for role "root".
+type RootMismatchError struct {
+	SnapshotVersion int64
+	RootVersion     int64
+	Err             error
+}
+
+func (e *RootMismatchError) Error() string {
+	return fmt.Sprintf("update: snapshot version %d lists another root than trusted root version %d (root rotated?): %v", e.SnapshotVersion, e.RootVersion, e.Err)
+}
+
+func (e *RootMismatchError) Unwrap() error { return e.Err }

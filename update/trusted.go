@@ -369,8 +369,8 @@ func (s *TrustedSet) UpdateTimestamp(data []byte) (*tuf.Timestamp, error) {
 // mix-and-match), be well-formed, signed by root's snapshot keys meeting
 // the threshold (5.5.3), not below the version floor (v1 §4.7) and not
 // expired (5.5.6). Its root entry must match the trusted root's bytes, as
-// v1's builder requires: a mismatch (a *tuf.HashMismatchError for role
-// "root") means the root was rotated and should be updated.
+// v1's builder requires: a mismatch is a *RootMismatchError, meaning the
+// root was rotated and should be updated.
 func (s *TrustedSet) UpdateSnapshot(data []byte) (*tuf.Snapshot, error) {
 	if s.timestamp == nil {
 		return nil, &OrderError{Op: "UpdateSnapshot", Reason: "timestamp is not loaded"}
@@ -399,7 +399,7 @@ func (s *TrustedSet) UpdateSnapshot(data []byte) (*tuf.Snapshot, error) {
 		return nil, err
 	}
 	if err := tuf.CheckFileMeta(tuf.RoleRoot, sn.Meta[tuf.RoleRoot], s.rootBytes); err != nil {
-		return nil, fmt.Errorf("update: snapshot version %d lists another root than trusted version %d (rotated?): %w", sn.Version, s.root.Version, err)
+		return nil, &RootMismatchError{SnapshotVersion: sn.Version, RootVersion: s.root.Version, Err: err}
 	}
 	s.snapshot, s.snapshotBytes = sn, bytes.Clone(data)
 	return sn, nil

@@ -46,7 +46,9 @@ type Options struct {
 	CacheSize int
 }
 
-// DB is the signer's key database. It implements keystore.Service; Get
+// DB is the signer's key database. It implements keystore.Service (every
+// method first fails with an error wrapping ctx.Err() when ctx is done);
+// Get
 // serves keys from an in-memory cache of decrypted keys when it can, so a
 // key soft-deleted by another process sharing the database may still be
 // served by this one until it restarts (as in v1). A DB is safe for
@@ -121,6 +123,9 @@ func checkAlias(alias string) error {
 // Any other keyType is an *UnsupportedTypeError. Concurrent Creates in one
 // process return the same key; across processes they may each make one.
 func (d *DB) Create(ctx context.Context, role, gun, keyType string) (keys.PublicKey, error) {
+	if err := ctxErr(ctx); err != nil {
+		return keys.PublicKey{}, err
+	}
 	if keyType != keys.ECDSA && keyType != keys.ED25519 {
 		return keys.PublicKey{}, &UnsupportedTypeError{Type: keyType}
 	}
@@ -150,6 +155,12 @@ func (d *DB) Create(ctx context.Context, role, gun, keyType string) (keys.Public
 // gives an error wrapping keystore.ErrExists; one that was removed is
 // stored again.
 func (d *DB) Add(ctx context.Context, info keystore.KeyInfo, key *keys.PrivateKey) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if key == nil {
+		return errors.New("keydb: nil key")
+	}
 	plain := key.Plain()
 	id := plain.ID()
 	if info.ID != "" && info.ID != id {
@@ -189,10 +200,14 @@ func (d *DB) Add(ctx context.Context, info keystore.KeyInfo, key *keys.PrivateKe
 
 // Get returns the key with canonical ID id and its info, decrypting it
 // with the passphrase of the row's alias unless it is cached. An unknown
-// or removed key gives a *keystore.NotFoundError; a missing passphrase a
-// *MissingPassphraseError; a wrong one a *DecryptError matching
-// keystore.ErrBadPassphrase.
+// or removed key gives a *keystore.NotFoundError, an ID that is not 64
+// lowercase hex digits an error wrapping keystore.ErrInvalidID, a missing
+// passphrase a *MissingPassphraseError and a wrong one a *DecryptError
+// matching keystore.ErrBadPassphrase.
 func (d *DB) Get(ctx context.Context, id string) (*keys.PrivateKey, keystore.KeyInfo, error) {
+	if err := checkCall(ctx, id); err != nil {
+		return nil, keystore.KeyInfo{}, err
+	}
 	if c, ok := d.cacheGet(id); ok {
 		return c.key, c.info, nil
 	}
@@ -242,6 +257,9 @@ func (d *DB) open(r row) ([]byte, error) {
 // List returns the info of every stored (not removed) key, in no
 // particular order, without decrypting anything.
 func (d *DB) List(ctx context.Context) ([]keystore.KeyInfo, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := d.st.list(ctx)
 	if err != nil {
 		return nil, err
@@ -254,8 +272,12 @@ func (d *DB) List(ctx context.Context) ([]keystore.KeyInfo, error) {
 }
 
 // Remove soft-deletes the key (v1's deleted_at) and drops it from the
-// cache. An unknown or already removed key gives a *keystore.NotFoundError.
+// cache. An unknown or already removed key gives a *keystore.NotFoundError;
+// a malformed ID an error wrapping keystore.ErrInvalidID.
 func (d *DB) Remove(ctx context.Context, id string) error {
+	if err := checkCall(ctx, id); err != nil {
+		return err
+	}
 	d.cacheMu.Lock()
 	delete(d.cache, id)
 	d.cacheMu.Unlock()
@@ -267,11 +289,33 @@ func (d *DB) Remove(ctx context.Context, id string) error {
 // unknown key is not an error. The signer service calls it after every
 // successful Sign.
 func (d *DB) MarkUsed(ctx context.Context, id string) error {
+	if err := checkCall(ctx, id); err != nil {
+		return err
+	}
 	return d.st.markUsed(ctx, id, d.now().UTC())
 }
 
 // Ping reports whether the backing store answers; use it for health checks.
 func (d *DB) Ping(ctx context.Context) error { return d.st.ping(ctx) }
+
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("keydb: %w", err)
+	}
+	return nil
+}
+
+// checkCall refuses a done context and a malformed key ID before any
+// storage is touched.
+func checkCall(ctx context.Context, id string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if !keystore.ValidID(id) {
+		return fmt.Errorf("keydb: %q: %w", id, keystore.ErrInvalidID)
+	}
+	return nil
+}
 
 func (d *DB) cacheGet(id string) (cachedKey, bool) {
 	d.cacheMu.RLock()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -35,7 +34,7 @@ func (m *memStore) insert(_ context.Context, r row, _ time.Time) error {
 	defer m.mu.Unlock()
 	if old, ok := m.rows[r.KeyID]; ok {
 		if old.deletedAt == nil {
-			return fmt.Errorf("keydb: key %s: %w", r.KeyID, keystore.ErrExists)
+			return &keystore.ExistsError{ID: r.KeyID}
 		}
 		r.seq = old.seq
 	} else {

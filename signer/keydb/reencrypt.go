@@ -35,6 +35,9 @@ func (e *IncompleteRotationError) Error() string {
 // (rows rewritten so far stay rewritten, and a rerun continues).
 // Concurrent Reencrypt calls are safe.
 func (d *DB) Reencrypt(ctx context.Context, newAlias string) (int, error) {
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
 	if err := checkAlias(newAlias); err != nil {
 		return 0, fmt.Errorf("keydb: new alias: %w", err)
 	}

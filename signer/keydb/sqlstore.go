@@ -63,7 +63,7 @@ func (s *sqlStore) insert(ctx context.Context, r row, now time.Time) error {
 	case qerr != nil: // no such row (or the database is down): the INSERT error stands
 		return fmt.Errorf("keydb: storing key %s: %w", r.KeyID, err)
 	case deleted == 0:
-		return fmt.Errorf("keydb: key %s: %w", r.KeyID, keystore.ErrExists)
+		return &keystore.ExistsError{ID: r.KeyID}
 	}
 	// Revive the soft-deleted row with the new content.
 	res, err := s.db.ExecContext(ctx, s.d.rebind(`UPDATE private_keys SET
@@ -77,7 +77,7 @@ func (s *sqlStore) insert(ctx context.Context, r row, now time.Time) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("keydb: storing key %s: %w", r.KeyID, err)
 	} else if n == 0 { // revived by someone else meanwhile
-		return fmt.Errorf("keydb: key %s: %w", r.KeyID, keystore.ErrExists)
+		return &keystore.ExistsError{ID: r.KeyID}
 	}
 	return nil
 }

@@ -22,8 +22,8 @@ func (s *Store) GetChanges(ctx context.Context, changeID string, records int, gu
 		return nil, err
 	}
 	out := []storage.Change{}
-	if q.Limit == 0 {
-		return out, nil
+	if q.Limit == 0 || (gun != "" && !storage.ValidName(gun)) {
+		return out, nil // nothing asked for, or a GUN that cannot be stored
 	}
 	bounded := !q.Reverse || q.ID > 0
 	var args []any

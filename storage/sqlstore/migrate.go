@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -32,9 +34,9 @@ type migration struct {
 
 // Migrate brings db's schema to the newest embedded migration of d. It is
 // safe to run from several instances at once: each takes a database-level
-// lock first (PostgreSQL pg_advisory_lock, MySQL GET_LOCK, SQLite BEGIN
-// IMMEDIATE) and applies only what is still missing. PostgreSQL applies each
-// migration in its own transaction and SQLite all in one; MySQL cannot roll
+// lock first (PostgreSQL pg_advisory_xact_lock, MySQL GET_LOCK, SQLite
+// BEGIN IMMEDIATE) and applies only what is still missing. PostgreSQL and
+// SQLite apply all pending migrations in one transaction; MySQL cannot roll
 // DDL back, so its migrations are written to be re-runnable.
 //
 // A database already migrated beyond this code fails with a
@@ -55,21 +57,37 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 	wait := lockWait(ctx, migrationLockTimeout)
 	switch d {
 	case Postgres:
-		ns, err := namespace(ctx, conn, d)
+		// One transaction holding a transaction-scoped lock: PostgreSQL
+		// DDL is transactional, and unlike a session lock this also works
+		// behind a transaction-pooling proxy such as PgBouncer.
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlstore: migrate: begin: %w", err)
+		}
+		defer tx.Rollback() //nolint:errcheck // no-op after Commit
+		ns, err := namespace(ctx, tx, d)
 		if err != nil {
 			return err
 		}
-		key := pgLockKey(ns, "migrate", "")
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", millis(wait)); err != nil {
+			return fmt.Errorf("sqlstore: migrate: setting lock_timeout: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", pgLockKey(ns, "migrate", "")); err != nil {
+			if isLockTimeout(d, err) {
+				return &LockTimeoutError{Lock: "migrations", Timeout: wait}
+			}
 			return fmt.Errorf("sqlstore: migrate: taking the migrations lock: %w", err)
 		}
-		defer func() {
-			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key); err != nil {
-				discard(conn)
-			}
-		}()
-		return applyMigrations(ctx, conn, d, ms)
+		if err := applyMigrations(ctx, tx, d, ms); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlstore: migrate: commit: %w", err)
+		}
+		return nil
 	case MySQL:
+		// MySQL DDL commits implicitly, so the lock is a session lock and
+		// migrations are written to be re-runnable.
 		ns, err := namespace(ctx, conn, d)
 		if err != nil {
 			return err
@@ -116,50 +134,58 @@ func CheckSchema(ctx context.Context, db *sql.DB, d Dialect) error {
 	return nil
 }
 
-// applyMigrations runs, on conn holding the migrations lock, every
+// applyMigrations runs, through q holding the migrations lock, every
 // migration newer than the database's schema version.
-func applyMigrations(ctx context.Context, conn *sql.Conn, d Dialect, ms []migration) error {
-	if _, err := conn.ExecContext(ctx, bookkeepingDDL[d]); err != nil {
+func applyMigrations(ctx context.Context, q querier, d Dialect, ms []migration) error {
+	if _, err := q.ExecContext(ctx, bookkeepingDDL[d]); err != nil {
 		return fmt.Errorf("sqlstore: migrate: creating %s: %w", migrationsTable, err)
 	}
-	have, err := schemaVersion(ctx, conn, d)
+	have, err := schemaVersion(ctx, q, d)
 	if err != nil {
 		return err
 	}
 	if want := ms[len(ms)-1].version; have > want {
 		return &SchemaVersionError{Have: have, Want: want}
 	}
+	if have == 0 {
+		if err := refuseUpstreamTables(ctx, q, d); err != nil {
+			return err
+		}
+	}
 	record := d.rebind("INSERT INTO " + migrationsTable + " (version, name, applied_at) VALUES (?, ?, ?)")
 	for _, m := range ms {
 		if m.version <= have {
 			continue
 		}
-		var q querier = conn
-		var tx *sql.Tx
-		if d == Postgres { // transactional DDL: all of a migration or nothing
-			if tx, err = conn.BeginTx(ctx, nil); err != nil {
-				return fmt.Errorf("sqlstore: migrate: begin: %w", err)
+		for _, stmt := range m.stmts {
+			if _, err := q.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlstore: migration %04d_%s (%s): %w\nin statement:\n%s", m.version, m.name, d, err, stmt)
 			}
-			q = tx
 		}
-		err := func() error {
-			for _, stmt := range m.stmts {
-				if _, err := q.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("%w\nin statement:\n%s", err, stmt)
-				}
-			}
-			_, err := q.ExecContext(ctx, record, m.version, m.name, d.timeArg(time.Now()))
-			return err
-		}()
-		if err == nil && tx != nil {
-			err = tx.Commit()
+		if _, err := q.ExecContext(ctx, record, m.version, m.name, d.timeArg(time.Now())); err != nil {
+			return fmt.Errorf("sqlstore: migration %04d_%s (%s): recording it: %w", m.version, m.name, d, err)
 		}
-		if err != nil {
-			if tx != nil {
-				_ = tx.Rollback()
-			}
-			return fmt.Errorf("sqlstore: migration %04d_%s (%s): %w", m.version, m.name, d, err)
-		}
+	}
+	return nil
+}
+
+// refuseUpstreamTables fails if the database already holds upstream
+// notary-server's tuf_files (recognised by GORM's deleted_at column), which
+// CREATE TABLE IF NOT EXISTS would otherwise silently adopt: its soft-deleted
+// rows and 32-bit versions do not fit this store.
+func refuseUpstreamTables(ctx context.Context, q querier, d Dialect) error {
+	query := map[Dialect]string{
+		Postgres: "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'tuf_files' AND column_name = 'deleted_at'",
+		MySQL:    "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'tuf_files' AND column_name = 'deleted_at'",
+		SQLite:   "SELECT COUNT(*) FROM pragma_table_info('tuf_files') WHERE name = 'deleted_at'",
+	}[d]
+	var n int
+	if err := q.QueryRowContext(ctx, query).Scan(&n); err != nil {
+		return fmt.Errorf("sqlstore: migrate: inspecting existing tables: %w", err)
+	}
+	if n > 0 {
+		return errors.New("sqlstore: migrate: this database already holds upstream notary-server's tables (tuf_files has deleted_at); " +
+			"give notary-go a new, empty database (or schema) and import the upstream data into it")
 	}
 	return nil
 }
@@ -200,7 +226,7 @@ func loadMigrations(d Dialect) ([]migration, error) {
 		}
 		ms = append(ms, migration{version: v, name: name, stmts: splitStatements(string(text))})
 	}
-	slices.SortFunc(ms, func(a, b migration) int { return int(a.version - b.version) })
+	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	for i, m := range ms {
 		if m.version != int64(i+1) {
 			return nil, fmt.Errorf("sqlstore: migrations of %s are not numbered 1, 2, 3...: found %d at position %d", d, m.version, i+1)

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,6 +78,34 @@ func TestSchemaVersionChecks(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s: SchemaVersionError mismatch (-want +got):\n%s", name, diff)
+			}
+		}
+	})
+}
+
+// TestMigrateRefusesUpstreamTables: an upstream notary-server database is
+// not adopted by CREATE TABLE IF NOT EXISTS; the error says what to do.
+func TestMigrateRefusesUpstreamTables(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		ctx := t.Context()
+		db, d, _ := freshDB(t, backend)
+		// Upstream's columns (migrations/server/*/0001), trimmed.
+		upstream := "CREATE TABLE tuf_files (id INTEGER PRIMARY KEY, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, deleted_at TIMESTAMP NULL, " +
+			"gun VARCHAR(255) NOT NULL, role VARCHAR(255) NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL, sha256 CHAR(64) NULL)"
+		if d == sqlstore.Postgres {
+			upstream = strings.Replace(upstream, "BLOB", "BYTEA", 1)
+		}
+		if _, err := db.ExecContext(ctx, upstream); err != nil {
+			t.Fatal(err)
+		}
+		err := sqlstore.Migrate(ctx, db, d)
+		if err == nil || !strings.Contains(err.Error(), "upstream") {
+			t.Fatalf("Migrate over upstream tables = %v, want an error about upstream's tables", err)
+		}
+		if d != sqlstore.MySQL { // MySQL DDL is not transactional: the bookkeeping table stays
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM tuf_files").Scan(&n); err != nil {
+				t.Errorf("upstream tuf_files after the refused Migrate: %v", err)
 			}
 		}
 	})

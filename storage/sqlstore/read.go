@@ -23,12 +23,27 @@ func (s *Store) GetVersion(ctx context.Context, gun, role string, version int64)
 
 // GetChecksum implements storage.MetaStore (an index seek on sha256).
 func (s *Store) GetChecksum(ctx context.Context, gun, role, sha256hex string) (*storage.StoredMeta, error) {
-	return s.getFile(ctx, &storage.NotFoundError{GUN: gun, Role: role, SHA256: sha256hex}, s.q.byChecksum, gun, role, sha256hex)
+	nf := &storage.NotFoundError{GUN: gun, Role: role, SHA256: sha256hex}
+	if !storage.ValidSHA256(sha256hex) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, nf
+	}
+	return s.getFile(ctx, nf, s.q.byChecksum, gun, role, sha256hex)
 }
 
 // getFile runs a single-row query over fileColumns, returning notFound for
-// no row.
+// no row. Names that UpdateMany refuses cannot be stored, so they are not
+// looked up: PostgreSQL would fail on invalid UTF-8 or NUL instead of
+// finding nothing.
 func (s *Store) getFile(ctx context.Context, notFound *storage.NotFoundError, query string, args ...any) (*storage.StoredMeta, error) {
+	if !storage.ValidName(notFound.GUN) || !storage.ValidName(notFound.Role) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, notFound
+	}
 	var (
 		m   storage.StoredMeta
 		sum sql.NullString

@@ -81,7 +81,7 @@ func (s *Store) inPostgresTx(ctx context.Context, gun string, fn func(*writeTx) 
 	return nil
 }
 
-func (s *Store) inMySQLTx(ctx context.Context, gun string, fn func(*writeTx) error) (err error) {
+func (s *Store) inMySQLTx(ctx context.Context, gun string, fn func(*writeTx) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: connecting: %w", err)

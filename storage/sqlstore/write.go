@@ -24,18 +24,19 @@ func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.Me
 	if len(updates) == 0 {
 		return nil
 	}
-	now := s.timestamp()
 	return s.inWriteTx(ctx, gun, func(tx *writeTx) error {
+		// Read after the lock wait, so that a GUN's times follow its commits.
+		now := s.timestamp()
 		stored := make(map[string]sql.NullInt64) // role → highest stored version
 		for _, u := range updates {
-			max, ok := stored[u.Role]
+			top, ok := stored[u.Role]
 			if !ok {
-				if err := tx.QueryRowContext(ctx, s.q.maxVersion, gun, u.Role).Scan(&max); err != nil {
+				if err := tx.QueryRowContext(ctx, s.q.maxVersion, gun, u.Role).Scan(&top); err != nil {
 					return fmt.Errorf("sqlstore: reading the stored versions of %s for %q: %w", u.Role, gun, err)
 				}
-				stored[u.Role] = max
+				stored[u.Role] = top
 			}
-			if max.Valid && max.Int64 >= u.Version {
+			if top.Valid && top.Int64 >= u.Version {
 				return &storage.OldVersionError{GUN: gun, Role: u.Role, Version: u.Version}
 			}
 		}
@@ -66,8 +67,11 @@ func (s *Store) Delete(ctx context.Context, gun string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := s.timestamp()
+	if !storage.ValidName(gun) {
+		return nil // cannot have been stored; PostgreSQL would reject the query
+	}
 	return s.inWriteTx(ctx, gun, func(tx *writeTx) error {
+		now := s.timestamp()
 		res, err := tx.ExecContext(ctx, s.q.deleteGUN, gun)
 		if err != nil {
 			return fmt.Errorf("sqlstore: deleting %q: %w", gun, err)

@@ -20,6 +20,7 @@ var readTests = []test{
 	{"NamesAreExact", testNamesExact},
 	{"BytesAreExact", testBytesExact},
 	{"NoAliasing", testNoAliasing},
+	{"UnstorableNamesAreNotFound", testUnstorableNames},
 }
 
 func testReadEmpty(t *testing.T, s storage.MetaStore) {
@@ -221,4 +222,40 @@ func testNoAliasing(t *testing.T, s storage.MetaStore) {
 		got, err := get()
 		wantMeta(t, name+" after changing an earlier result", got, err, want)
 	}
+}
+
+// testUnstorableNames: lookups by names that UpdateMany refuses (as a
+// server may pass on from a URL) find nothing rather than fail.
+func testUnstorableNames(t *testing.T, s storage.MetaStore) {
+	ctx := t.Context()
+	mustUpdate(t, s, "example.com/app", upd("example.com/app", "targets", 1))
+	sum := storage.SHA256Hex(fileBytes("example.com/app", "targets", 1))
+	for _, name := range []string{"", "example.com/\xff", "example.com/a\x00b", strings.Repeat("n", 300)} {
+		for _, l := range []struct{ gun, role string }{{name, "targets"}, {"example.com/app", name}} {
+			got, err := s.GetCurrent(ctx, l.gun, l.role)
+			wantNotFound(t, "GetCurrent", got, err, storage.NotFoundError{GUN: l.gun, Role: l.role})
+			got, err = s.GetVersion(ctx, l.gun, l.role, 1)
+			wantNotFound(t, "GetVersion", got, err, storage.NotFoundError{GUN: l.gun, Role: l.role, Version: 1})
+			got, err = s.GetChecksum(ctx, l.gun, l.role, sum)
+			wantNotFound(t, "GetChecksum", got, err, storage.NotFoundError{GUN: l.gun, Role: l.role, SHA256: sum})
+		}
+		if name == "" {
+			continue // "" is the global feed
+		}
+		if cs, err := s.GetChanges(ctx, "0", 10, name); err != nil || len(cs) != 0 {
+			t.Errorf("GetChanges(gun %q) = %v, %v; want no rows", name, cs, err)
+		}
+		if err := s.Delete(ctx, name); err != nil {
+			t.Errorf("Delete(%q) = %v, want nil", name, err)
+		}
+	}
+	for _, bad := range []string{"", "\xff", "a\x00b", strings.ToUpper(sum), sum + "00"} {
+		got, err := s.GetChecksum(ctx, "example.com/app", "targets", bad)
+		wantNotFound(t, "GetChecksum(bad sum)", got, err, storage.NotFoundError{GUN: "example.com/app", Role: "targets", SHA256: bad})
+	}
+	if err := s.Delete(ctx, ""); err != nil {
+		t.Errorf(`Delete("") = %v, want nil`, err)
+	}
+	got, err := s.GetCurrent(ctx, "example.com/app", "targets")
+	wantMeta(t, "GetCurrent", got, err, upd("example.com/app", "targets", 1))
 }

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// envPrefix is v1's: every setting "a.b" can be overridden by the
+// environment variable NOTARY_SERVER_A_B (viper AutomaticEnv with "." → "_").
+const envPrefix = "NOTARY_SERVER"
+
+// rawConfig is a parsed JSON config file with v1's lookup rules: keys are
+// case-insensitive, an environment variable overrides the file, and
+// relative paths resolve against the file's directory.
+type rawConfig struct {
+	file   string         // "" without a config file
+	tree   map[string]any // lowercased keys
+	lookup func(string) (string, bool)
+}
+
+func loadRawConfig(file string, lookup func(string) (string, bool)) (*rawConfig, error) {
+	rc := &rawConfig{file: file, tree: map[string]any{}, lookup: lookup}
+	if file == "" {
+		return rc, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("could not read config at %s: %w", file, err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("could not parse config at %s (JSON expected): %w", file, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("config at %s is not a JSON object", file)
+	}
+	rc.tree = lowerKeys(m)
+	return rc, nil
+}
+
+func lowerKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			v = lowerKeys(sub)
+		}
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+// envName is the variable overriding key ("storage.db_url" →
+// NOTARY_SERVER_STORAGE_DB_URL).
+func envName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// get returns the value of a dotted key: the environment first, then the
+// file. ok is false when neither sets it.
+func (rc *rawConfig) get(key string) (any, bool) {
+	if v, ok := rc.lookup(envName(key)); ok {
+		return v, true
+	}
+	var cur any = rc.tree
+	for _, part := range strings.Split(strings.ToLower(key), ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, cur != nil
+}
+
+// has reports whether a key or section is set at all.
+func (rc *rawConfig) has(key string) bool { _, ok := rc.get(key); return ok }
+
+func (rc *rawConfig) str(key string) (string, error) {
+	v, ok := rc.get(key)
+	if !ok {
+		return "", nil
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.TrimSpace(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("config: %s must be a string", key)
+}
+
+// integer reads a whole number given as a JSON number or a string.
+func (rc *rawConfig) integer(key string) (int64, bool, error) {
+	v, ok := rc.get(key)
+	if !ok {
+		return 0, false, nil
+	}
+	switch x := v.(type) {
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+			return 0, false, fmt.Errorf("config: %s must be a whole number", key)
+		}
+		return int64(x), true, nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("config: %s must be a whole number, got %q", key, x)
+		}
+		return n, true, nil
+	}
+	return 0, false, fmt.Errorf("config: %s must be a whole number", key)
+}
+
+// duration reads a Go duration ("30s") or a number of seconds.
+func (rc *rawConfig) duration(key string) (time.Duration, bool, error) {
+	v, ok := rc.get(key)
+	if !ok {
+		return 0, false, nil
+	}
+	if f, isNum := v.(float64); isNum {
+		return time.Duration(f * float64(time.Second)), true, nil
+	}
+	s, err := rc.str(key)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(n * float64(time.Second)), true, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("config: %s: %q is not a duration (e.g. \"30s\")", key, s)
+	}
+	return d, true, nil
+}
+
+// strings reads a list of strings: a JSON array, or (from the environment)
+// a whitespace-separated list, as viper's GetStringSlice does.
+func (rc *rawConfig) strings(key string) ([]string, error) {
+	v, ok := rc.get(key)
+	if !ok {
+		return nil, nil
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.Fields(x), nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("config: %s must be a list of strings", key)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("config: %s must be a list of strings", key)
+}
+
+// path reads a file path, relative to the config file's directory (v1
+// GetPathRelativeToConfig).
+func (rc *rawConfig) path(key string) (string, error) {
+	p, err := rc.str(key)
+	if err != nil || p == "" || filepath.IsAbs(p) || rc.file == "" {
+		return p, err
+	}
+	return filepath.Clean(filepath.Join(filepath.Dir(rc.file), p)), nil
+}
+
+// config is the server's effective configuration.
+type config struct {
+	addr             string
+	tlsCert, tlsKey  string
+	clientCA         string
+	maxUpdateSize    int64
+	readTimeout      time.Duration
+	writeTimeout     time.Duration
+	idleTimeout      time.Duration
+	trustType        string // "local" or "remote"
+	keyAlgorithm     string
+	signerHost       string
+	signerPort       string
+	signerCA         string
+	signerCert       string
+	signerKey        string
+	backend          string // memory, sqlite, mysql, postgres
+	dbURL            string
+	logLevel         string
+	currentMaxAge    time.Duration // server.Options semantics: <0 disables
+	consistentMaxAge time.Duration
+	gunPrefixes      []string
+	dataDir          string
+}
+
+// Defaults when neither the config file nor the environment says
+// otherwise (and with no config file at all).
+const (
+	defaultAddr          = "127.0.0.1:4443"
+	defaultDBFile        = "notary-server.db"
+	defaultReadTimeout   = 5 * time.Minute
+	defaultWriteTimeout  = 5 * time.Minute
+	defaultIdleTimeout   = 2 * time.Minute
+	defaultLogLevel      = "info"
+	defaultKeyAlgorithm  = "ecdsa"
+	defaultSignerPort    = "7899"
+	maxCacheAgeSeconds   = 31536000
+	passphraseEnv        = "NOTARY_SERVER_KEY_PASSPHRASE"
+	passphraseFile       = "key-passphrase"
+	dataDirEnv           = "NOTARY_SERVER_DATA_DIR"
+	defaultDataDir       = "notary-data"
+	defaultMaxUpdateSize = 100 << 20
+)
+
+// parseConfig turns the raw config into the effective one, applying the
+// defaults and v1's checks.
+func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
+	c := &config{dataDir: dataDir}
+	var err error
+	get := func(key string, dst *string) {
+		if err == nil {
+			*dst, err = rc.str(key)
+		}
+	}
+	getPath := func(key string, dst *string) {
+		if err == nil {
+			*dst, err = rc.path(key)
+		}
+	}
+	get("server.http_addr", &c.addr)
+	getPath("server.tls_cert_file", &c.tlsCert)
+	getPath("server.tls_key_file", &c.tlsKey)
+	getPath("server.client_ca_file", &c.clientCA)
+	get("trust_service.type", &c.trustType)
+	get("trust_service.key_algorithm", &c.keyAlgorithm)
+	get("trust_service.hostname", &c.signerHost)
+	get("trust_service.port", &c.signerPort)
+	getPath("trust_service.tls_ca_file", &c.signerCA)
+	getPath("trust_service.tls_client_cert", &c.signerCert)
+	getPath("trust_service.tls_client_key", &c.signerKey)
+	get("storage.backend", &c.backend)
+	get("storage.db_url", &c.dbURL)
+	get("logging.level", &c.logLevel)
+	if err != nil {
+		return nil, err
+	}
+
+	// server
+	if c.addr == "" {
+		if rc.file != "" && !rc.has("server.http_addr") {
+			return nil, fmt.Errorf("config: server.http_addr is required (e.g. \":4443\")")
+		}
+		c.addr = defaultAddr
+	}
+	switch {
+	case c.tlsCert == "" && c.tlsKey == "" && c.clientCA != "":
+		return nil, fmt.Errorf("config: server.client_ca_file needs server.tls_cert_file and server.tls_key_file")
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		return nil, fmt.Errorf("config: either include both a cert and key file, or no TLS information at all to disable TLS")
+	}
+	n, set, err := rc.integer("server.max_update_size")
+	if err != nil {
+		return nil, err
+	}
+	c.maxUpdateSize = defaultMaxUpdateSize
+	if set {
+		if n <= 0 {
+			return nil, fmt.Errorf("config: server.max_update_size must be positive")
+		}
+		c.maxUpdateSize = n
+	}
+	for _, t := range []struct {
+		key string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"server.read_timeout", &c.readTimeout, defaultReadTimeout},
+		{"server.write_timeout", &c.writeTimeout, defaultWriteTimeout},
+		{"server.idle_timeout", &c.idleTimeout, defaultIdleTimeout},
+	} {
+		d, set, err := rc.duration(t.key)
+		if err != nil {
+			return nil, err
+		}
+		if !set {
+			d = t.def
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("config: %s must be positive", t.key)
+		}
+		*t.dst = d
+	}
+
+	// trust_service
+	if c.trustType == "" {
+		c.trustType = "local"
+	}
+	if c.keyAlgorithm == "" {
+		c.keyAlgorithm = defaultKeyAlgorithm
+	}
+	switch c.trustType {
+	case "local":
+		if c.keyAlgorithm != "ecdsa" && c.keyAlgorithm != "ed25519" {
+			return nil, fmt.Errorf("config: invalid key algorithm configured: %s (the local trust service makes ecdsa or ed25519 keys)", c.keyAlgorithm)
+		}
+	case "remote":
+		if c.keyAlgorithm != "ecdsa" && c.keyAlgorithm != "ed25519" && c.keyAlgorithm != "rsa" {
+			return nil, fmt.Errorf("config: invalid key algorithm configured: %s", c.keyAlgorithm)
+		}
+		if c.signerHost == "" {
+			return nil, fmt.Errorf("config: trust_service.hostname is required for a remote trust service")
+		}
+		if c.signerPort == "" {
+			c.signerPort = defaultSignerPort
+		}
+		if (c.signerCert == "") != (c.signerKey == "") {
+			return nil, fmt.Errorf("config: either pass both client key and cert, or neither")
+		}
+		if c.signerCA == "" {
+			return nil, fmt.Errorf("config: trust_service.tls_ca_file is required for a remote trust service (the signer only speaks TLS)")
+		}
+	default:
+		return nil, fmt.Errorf("config: must specify either a \"local\" or \"remote\" type for trust_service")
+	}
+
+	// storage
+	switch strings.ToLower(c.backend) {
+	case "":
+		c.backend = "sqlite"
+	case "memory":
+		c.backend = "memory"
+	case "sqlite", "sqlite3":
+		c.backend = "sqlite"
+	case "mysql":
+		c.backend = "mysql"
+	case "postgres", "postgresql":
+		c.backend = "postgres"
+	case "rethinkdb":
+		return nil, fmt.Errorf("config: storage.backend rethinkdb is not supported by this server; use sqlite3, postgres or mysql")
+	default:
+		return nil, fmt.Errorf("config: %s is not a supported storage backend", c.backend)
+	}
+	if c.backend == "sqlite" && c.dbURL == "" {
+		c.dbURL = filepath.Join(c.dataDir, defaultDBFile)
+	}
+	if (c.backend == "mysql" || c.backend == "postgres") && c.dbURL == "" {
+		return nil, fmt.Errorf("config: must provide a non-empty database source (storage.db_url) for %s", c.backend)
+	}
+
+	// logging
+	if c.logLevel == "" {
+		c.logLevel = defaultLogLevel
+	}
+	if _, err := parseLevel(c.logLevel); err != nil {
+		return nil, err
+	}
+
+	// caching (v1 getCacheConfig: 0..one year, 0 disables)
+	for _, cc := range []struct {
+		key string
+		dst *time.Duration
+	}{
+		{"caching.max_age.current_metadata", &c.currentMaxAge},
+		{"caching.max_age.consistent_metadata", &c.consistentMaxAge},
+	} {
+		n, set, err := rc.integer(cc.key)
+		if err != nil || (set && (n < 0 || n > maxCacheAgeSeconds)) {
+			return nil, fmt.Errorf("config: %s: must specify a cache-control max-age between 0 and %d", cc.key, maxCacheAgeSeconds)
+		}
+		switch {
+		case !set:
+			*cc.dst = 0 // server default
+		case n == 0:
+			*cc.dst = -1 // disabled
+		default:
+			*cc.dst = time.Duration(n) * time.Second
+		}
+	}
+
+	// repositories (v1 getRequiredGunPrefixes)
+	if c.gunPrefixes, err = rc.strings("repositories.gun_prefixes"); err != nil {
+		return nil, err
+	}
+	for _, prefix := range c.gunPrefixes {
+		p := path.Clean(strings.TrimSpace(prefix))
+		if p+"/" != prefix || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") {
+			return nil, fmt.Errorf("config: invalid GUN prefix %s", prefix)
+		}
+	}
+
+	// auth: not implemented yet, and never silently ignored.
+	if t, err := rc.str("auth.type"); err != nil {
+		return nil, err
+	} else if t != "" {
+		return nil, fmt.Errorf("config: auth.type %q is not supported by this notary-server yet; it refuses to start rather than serve without the authentication you configured (remove the auth section to run without authentication)", t)
+	}
+	return c, nil
+}

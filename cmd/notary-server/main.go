@@ -1,0 +1,445 @@
+// Command notary-server is a drop-in for Notary v0.7.0's notary-server: the
+// same HTTP API, the same JSON config file and environment overrides, and
+// by default no config at all (SQLite storage and in-process signing in a
+// data directory, listening on 127.0.0.1:4443).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"expvar"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/notary-go/notary/keystore"
+	"github.com/notary-go/notary/server"
+	"github.com/notary-go/notary/server/keyservice"
+	"github.com/notary-go/notary/signer"
+	"github.com/notary-go/notary/signer/keydb"
+	"github.com/notary-go/notary/storage"
+	"github.com/notary-go/notary/storage/memory"
+	"github.com/notary-go/notary/storage/sqlstore"
+	"github.com/notary-go/notary/storage/sqlstore/drivers"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// debugAddr is v1's debug server address (-debug).
+const debugAddr = "localhost:8080"
+
+const usageText = `Usage: notary-server [flags]
+
+notary-server serves Notary trust data (TUF metadata) over HTTP(S), a
+drop-in for Notary v0.7.0's notary-server: same API, same config file.
+
+With no -config it needs nothing: it listens on 127.0.0.1:4443 (plain
+HTTP, since no certificate is configured), stores metadata in SQLite and
+keeps its timestamp/snapshot keys, encrypted, in the same database, both
+under the data directory (-data-dir, $NOTARY_SERVER_DATA_DIR, default
+./notary-data). Keys are encrypted with $NOTARY_SERVER_KEY_PASSPHRASE; if it
+is unset, a random passphrase is generated on first start and kept (mode
+0600) in <data-dir>/key-passphrase.
+
+Config file (JSON, v0.7.0's format; every key can be overridden by the
+environment variable NOTARY_SERVER_<SECTION>_<KEY>, e.g.
+NOTARY_SERVER_STORAGE_DB_URL):
+
+  server.http_addr            listen address (required in a config file; e.g. ":4443")
+  server.tls_cert_file        TLS certificate (PEM); with tls_key_file turns TLS on
+  server.tls_key_file         TLS private key (PEM)
+  server.client_ca_file       require client certificates from this CA bundle
+  server.max_update_size      largest update body in bytes (default 104857600)
+  server.read_timeout         also write_timeout, idle_timeout ("5m", "2m")
+  trust_service.type          local (in-process, default) | remote (notary-signer)
+  trust_service.key_algorithm ecdsa (default) | ed25519
+  trust_service.hostname      signer host (remote); also port (7899),
+  trust_service.tls_ca_file   tls_ca_file, tls_client_cert, tls_client_key
+  storage.backend             sqlite3 (default) | memory | postgres | mysql
+  storage.db_url              database file or DSN (sqlite3 default:
+                              <data-dir>/notary-server.db)
+  logging.level               debug | info (default) | warn | error
+  caching.max_age.current_metadata     seconds, 0 disables (default 300)
+  caching.max_age.consistent_metadata  seconds, 0 disables (default 2592000)
+  repositories.gun_prefixes   only serve GUNs with one of these prefixes
+  auth.type                   not supported yet: the server refuses to start
+
+Flags:
+`
+
+type flags struct {
+	config    string
+	dataDir   string
+	debug     bool
+	logFormat string
+	bootstrap bool
+	version   bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr, os.LookupEnv))
+}
+
+func run(args []string, stderr io.Writer, lookup func(string) (string, bool)) int {
+	fs := flag.NewFlagSet("notary-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f flags
+	fs.StringVar(&f.config, "config", "", "Path to the JSON configuration file (optional)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "Directory for the default SQLite database and key passphrase (default $"+dataDirEnv+" or ./"+defaultDataDir+")")
+	fs.BoolVar(&f.debug, "debug", false, "Serve pprof and expvar on "+debugAddr)
+	fs.StringVar(&f.logFormat, "logf", "json", "Log format: json or logfmt (text)")
+	fs.BoolVar(&f.bootstrap, "bootstrap", false, "Create or migrate the database schema, then exit")
+	fs.BoolVar(&f.version, "version", false, "Print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "notary-server: unexpected arguments %q (see -help)\n", fs.Args())
+		return 2
+	}
+	if f.version {
+		fmt.Fprintf(stderr, "notary-server Version: %s, Go version: %s\n", version, runtime.Version())
+		return 0
+	}
+	if err := serve(f, stderr, lookup); err != nil {
+		fmt.Fprintf(stderr, "notary-server: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	lvl, err := parseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json", "":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "logfmt", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("unknown log format %q: use json or logfmt", format)
+}
+
+// parseLevel accepts logrus's level names, as v1's logging.level does.
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug", "trace":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error", "fatal", "panic":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("config: not a valid logging.level: %q", s)
+}
+
+func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error {
+	dataDir := f.dataDir
+	if dataDir == "" {
+		if v, ok := lookup(dataDirEnv); ok && v != "" {
+			dataDir = v
+		} else {
+			dataDir = defaultDataDir
+		}
+	}
+	rc, err := loadRawConfig(f.config, lookup)
+	if err != nil {
+		return err
+	}
+	cfg, err := parseConfig(rc, dataDir)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, f.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	log.Info("starting notary-server", "version", version, "go", runtime.Version(), "config", f.config)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// TLS first: a certificate that does not load stops the server before
+	// it touches any state.
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		if tlsConfig, err = serverTLS(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
+			return err
+		}
+	}
+
+	store, closeStore, db, dialect, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if f.bootstrap {
+		log.Info("database schema is up to date", "backend", cfg.backend)
+		return nil
+	}
+
+	opts := server.Options{
+		Store:            store,
+		KeyAlgorithm:     cfg.keyAlgorithm,
+		CurrentMaxAge:    cfg.currentMaxAge,
+		ConsistentMaxAge: cfg.consistentMaxAge,
+		GUNPrefixes:      cfg.gunPrefixes,
+		MaxUpdateSize:    cfg.maxUpdateSize,
+		Logger:           log,
+	}
+	closeKeys, err := setupKeys(ctx, cfg, &opts, db, dialect, lookup, log)
+	if err != nil {
+		return err
+	}
+	defer closeKeys()
+
+	srv, err := server.New(opts)
+	if err != nil {
+		return err
+	}
+	if f.debug {
+		go serveDebug(log)
+	}
+	return listenAndServe(ctx, cfg, srv, tlsConfig, log)
+}
+
+// openStore opens the configured storage. For SQL backends it also returns
+// the connection pool, which the in-process key service shares.
+func openStore(ctx context.Context, cfg *config, log *slog.Logger) (storage.MetaStore, func(), *sqlPool, string, error) {
+	if cfg.backend == "memory" {
+		log.Warn("using memory storage: all trust data is lost when the server stops")
+		return memory.New(), func() {}, nil, "", nil
+	}
+	if cfg.backend == "sqlite" {
+		if dir := filepath.Dir(sqlitePath(cfg.dbURL)); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, nil, nil, "", fmt.Errorf("creating the database directory: %w", err)
+			}
+		}
+	}
+	octx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	db, d, err := drivers.OpenDB(octx, cfg.backend, cfg.dbURL, drivers.Options{})
+	if err != nil {
+		return nil, nil, nil, "", fmt.Errorf("error starting %s driver: %w", cfg.backend, err)
+	}
+	st, err := sqlstore.Open(octx, db, d, sqlstore.Options{})
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, "", fmt.Errorf("opening %s storage: %w", cfg.backend, err)
+	}
+	attrs := []any{"backend", cfg.backend}
+	if cfg.backend == "sqlite" {
+		attrs = append(attrs, "file", sqlitePath(cfg.dbURL))
+	}
+	log.Info("using SQL storage", attrs...)
+	return st, func() { st.Close() }, &sqlPool{db}, string(d), nil
+}
+
+// sqlitePath is the file part of a SQLite DSN.
+func sqlitePath(dsn string) string {
+	p, _, _ := strings.Cut(dsn, "?")
+	return strings.TrimPrefix(p, "file:")
+}
+
+// setupKeys configures the key service: in-process (keys encrypted in the
+// SQL database, or in memory with memory storage) or a remote
+// notary-signer.
+func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sqlPool, dialect string, lookup func(string) (string, bool), log *slog.Logger) (func(), error) {
+	switch cfg.trustType {
+	case "remote":
+		addr := net.JoinHostPort(cfg.signerHost, cfg.signerPort)
+		tlsCfg, err := signer.LoadClientTLS(cfg.signerCA, cfg.signerCert, cfg.signerKey, cfg.signerHost)
+		if err != nil {
+			return nil, fmt.Errorf("unable to configure TLS to the trust service: %w", err)
+		}
+		c, err := signer.Dial(addr, tlsCfg, signer.ClientOptions{})
+		if err != nil {
+			return nil, err
+		}
+		opts.Keys = newRemoteKeys(c)
+		opts.HealthChecks = map[string]server.HealthCheck{"Trust operational": c.CheckHealth}
+		log.Info("using remote signing service", "addr", addr, "key_algorithm", cfg.keyAlgorithm)
+		return func() { c.Close() }, nil
+	}
+	if pool == nil {
+		opts.Keys = keyservice.NewLocal(keystore.NewMemory())
+		log.Info("using in-process signing with keys in memory", "key_algorithm", cfg.keyAlgorithm)
+		return func() {}, nil
+	}
+	pass, err := keyPassphrase(cfg.dataDir, lookup, log)
+	if err != nil {
+		return nil, err
+	}
+	kdb, err := keydb.OpenSQL(ctx, pool.db, keydb.Dialect(dialect), keydb.Options{
+		DefaultAlias: "notary_server",
+		Passphrases:  keydb.ConstantPassphrase(pass),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the key database: %w", err)
+	}
+	opts.Keys = keyservice.NewLocal(kdb)
+	log.Info("using in-process signing with keys encrypted in the database", "key_algorithm", cfg.keyAlgorithm)
+	return func() {}, nil
+}
+
+// keyPassphrase returns the passphrase the server's keys are encrypted
+// with: $NOTARY_SERVER_KEY_PASSPHRASE, else the one kept in the data
+// directory, else a new random one written there (0600).
+func keyPassphrase(dataDir string, lookup func(string) (string, bool), log *slog.Logger) (string, error) {
+	if v, ok := lookup(passphraseEnv); ok && v != "" {
+		return v, nil
+	}
+	file := filepath.Join(dataDir, passphraseFile)
+	b, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		p := strings.TrimSpace(string(b))
+		if p == "" {
+			return "", fmt.Errorf("%s is empty; set %s or remove the file", file, passphraseEnv)
+		}
+		if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("key passphrase file is readable by others; chmod 600 it", "file", file)
+		}
+		return p, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("reading the key passphrase: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	p := base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	fh, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("writing the key passphrase: %w", err)
+	}
+	if _, err := fh.WriteString(p + "\n"); err != nil {
+		fh.Close()
+		return "", err
+	}
+	if err := fh.Close(); err != nil {
+		return "", err
+	}
+	log.Warn("no "+passphraseEnv+" set: generated a random key passphrase and stored it next to the database; "+
+		"anyone who can read both can use the server's signing keys. Set "+passphraseEnv+" to keep it elsewhere.", "file", file)
+	return p, nil
+}
+
+// serverTLS loads the server certificate (and client CA): TLS 1.2+, AEAD
+// ECDHE suites only for TLS 1.2. Any file that fails to load is an error.
+func serverTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	c := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+	if clientCAFile != "" {
+		b, err := os.ReadFile(clientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading client CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("client CA file %s holds no PEM certificate", clientCAFile)
+		}
+		c.ClientCAs = pool
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return c, nil
+}
+
+func listenAndServe(ctx context.Context, cfg *config, h http.Handler, tlsConfig *tls.Config, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.writeTimeout,
+		IdleTimeout:       cfg.idleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	if tlsConfig != nil {
+		hs.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
+		log.Info("listening with TLS", "addr", ln.Addr().String())
+	} else {
+		log.Warn("listening on plain HTTP: no server.tls_cert_file/tls_key_file configured; clients must use http:// and nothing protects the traffic", "addr", ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func serveDebug(log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/vars", expvar.Handler())
+	log.Info("debug server listening", "addr", debugAddr)
+	s := &http.Server{Addr: debugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := s.ListenAndServe(); err != nil {
+		log.Error("debug server stopped", "error", err)
+	}
+}
