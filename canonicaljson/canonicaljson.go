@@ -36,6 +36,32 @@ func Marshal(v any) ([]byte, error) {
 // canonically, exactly as Notary v1 does before checking a signature.
 // Duplicate object keys keep the last value (encoding/json semantics).
 func Canonicalize(raw []byte) ([]byte, error) {
+	// Fast path: where the strict parser would accept the input, its
+	// meaning is the one encoding/json gives it (no duplicate keys, no
+	// repaired strings), so it is canonicalised in one pass, tree-free.
+	out, err := canonicalizeStrict(raw)
+	if err == nil {
+		return out, nil
+	}
+	if err != errNotStrict {
+		return nil, err
+	}
+	v, err := decodeLikeV1(raw)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if err := encode(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeLikeV1 decodes as v1 does (encoding/json into interface{}, but
+// with exact numbers): duplicate keys keep the last value, invalid UTF-8
+// and unpaired surrogates become U+FFFD.
+func decodeLikeV1(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -45,12 +71,7 @@ func Canonicalize(raw []byte) ([]byte, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("canonicaljson: trailing data after JSON value")
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := encode(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return v, nil
 }
 
 // EncodeValue appends the canonical encoding of a generic JSON tree (as

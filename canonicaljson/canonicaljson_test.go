@@ -135,3 +135,22 @@ func TestParseStrictObjectSpans(t *testing.T) {
 		t.Fatal("array accepted as object")
 	}
 }
+
+// TestCanonicalizeLenientWhereV1Is: inputs the strict parser refuses are
+// still canonicalised as v1 does (this is how v1 verifies signatures).
+func TestCanonicalizeLenientWhereV1Is(t *testing.T) {
+	tests := map[string]string{
+		`{"a":1.5,"a":1}`:                    `{"a":1}`,
+		`{"b":1,"a":2,"b":3}`:                `{"a":2,"b":3}`,
+		`["\ud800"]`:                         "[\"\ufffd\"]",
+		"[\"a\xffb\"]":                       "[\"a\ufffdb\"]",
+		`{"z":{"y":1,"x":2}}`:                `{"z":{"x":2,"y":1}}`,
+		`{"b":[{"d":1,"c":2}],"a":"\u003c"}`: `{"a":"<","b":[{"c":2,"d":1}]}`,
+	}
+	for in, want := range tests {
+		got, err := Canonicalize([]byte(in))
+		if err != nil || string(got) != want {
+			t.Errorf("Canonicalize(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

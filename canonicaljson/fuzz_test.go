@@ -37,6 +37,15 @@ func FuzzCanonicalize(f *testing.F) {
 		if !bytes.Equal(again, c) {
 			t.Fatalf("not a fixed point: %q -> %q -> %q", data, c, again)
 		}
+		// The one-pass path must agree with v1's tree-based path.
+		if v, err := decodeLikeV1(data); err == nil {
+			var buf bytes.Buffer
+			if err := EncodeValue(&buf, v); err != nil || !bytes.Equal(buf.Bytes(), c) {
+				t.Fatalf("v1 path gives %q (%v), Canonicalize %q for %q", buf.Bytes(), err, c, data)
+			}
+		} else {
+			t.Fatalf("v1 path refuses %q that Canonicalize accepts: %v", data, err)
+		}
 		if tree, err := ParseStrict(data); err == nil {
 			var buf bytes.Buffer
 			if err := EncodeValue(&buf, tree); err != nil || !bytes.Equal(buf.Bytes(), c) {

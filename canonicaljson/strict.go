@@ -219,6 +219,14 @@ func (p *parser) array(depth int) (any, error) {
 // number checks the JSON number grammar and returns the literal unchanged.
 func (p *parser) number() (any, error) {
 	start := p.pos
+	if err := p.skipNumber(); err != nil {
+		return nil, err
+	}
+	return json.Number(p.data[start:p.pos]), nil
+}
+
+// skipNumber moves past a number, checking the JSON grammar.
+func (p *parser) skipNumber() error {
 	d := p.data
 	i := p.pos
 	if d[i] == '-' {
@@ -233,13 +241,13 @@ func (p *parser) number() (any, error) {
 		}
 	default:
 		p.pos = i
-		return nil, p.fail("invalid number")
+		return p.fail("invalid number")
 	}
 	if i < len(d) && d[i] == '.' {
 		i++
 		if i >= len(d) || d[i] < '0' || d[i] > '9' {
 			p.pos = i
-			return nil, p.fail("invalid number: no digits after '.'")
+			return p.fail("invalid number: no digits after '.'")
 		}
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
@@ -252,107 +260,120 @@ func (p *parser) number() (any, error) {
 		}
 		if i >= len(d) || d[i] < '0' || d[i] > '9' {
 			p.pos = i
-			return nil, p.fail("invalid number: no digits in exponent")
+			return p.fail("invalid number: no digits in exponent")
 		}
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
 		}
 	}
 	p.pos = i
-	return json.Number(d[start:i]), nil
+	return nil
 }
 
 // string decodes a JSON string starting at the opening quote.
 func (p *parser) string() (string, error) {
 	d := p.data
-	p.pos++ // opening quote
-	start := p.pos
 	// Fast path: no escapes, all ASCII.
-	i := start
-	for i < len(d) {
+	for i := p.pos + 1; i < len(d); i++ {
 		c := d[i]
 		if c == '"' {
+			s := string(d[p.pos+1 : i])
 			p.pos = i + 1
-			return string(d[start:i]), nil
+			return s, nil
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
 			break
 		}
-		i++
 	}
-	buf := make([]byte, 0, i-start+16)
-	buf = append(buf, d[start:i]...)
+	b, err := p.appendString(nil)
+	return string(b), err
+}
+
+// appendString decodes the JSON string starting at the opening quote and
+// appends its bytes to dst.
+func (p *parser) appendString(dst []byte) ([]byte, error) {
+	d := p.data
+	p.pos++ // opening quote
+	i := p.pos
 	for {
+		// Copy runs of plain ASCII at once.
+		j := i
+		for j < len(d) {
+			c := d[j]
+			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+				break
+			}
+			j++
+		}
+		dst = append(dst, d[i:j]...)
+		i = j
 		if i >= len(d) {
 			p.pos = i
-			return "", p.fail("unexpected end of input in string")
+			return nil, p.fail("unexpected end of input in string")
 		}
 		c := d[i]
 		switch {
 		case c == '"':
 			p.pos = i + 1
-			return string(buf), nil
+			return dst, nil
 		case c < 0x20:
 			p.pos = i
-			return "", p.fail(fmt.Sprintf("control character %#02x in string", c))
+			return nil, p.fail(fmt.Sprintf("control character %#02x in string", c))
 		case c == '\\':
 			p.pos = i
 			if i+1 >= len(d) {
-				return "", p.fail("unexpected end of input in string escape")
+				return nil, p.fail("unexpected end of input in string escape")
 			}
 			switch e := d[i+1]; e {
 			case '"', '\\', '/':
-				buf = append(buf, e)
+				dst = append(dst, e)
 				i += 2
 			case 'b':
-				buf = append(buf, '\b')
+				dst = append(dst, '\b')
 				i += 2
 			case 'f':
-				buf = append(buf, '\f')
+				dst = append(dst, '\f')
 				i += 2
 			case 'n':
-				buf = append(buf, '\n')
+				dst = append(dst, '\n')
 				i += 2
 			case 'r':
-				buf = append(buf, '\r')
+				dst = append(dst, '\r')
 				i += 2
 			case 't':
-				buf = append(buf, '\t')
+				dst = append(dst, '\t')
 				i += 2
 			case 'u':
 				r, ok := hex4(d, i+2)
 				if !ok {
-					return "", p.fail("invalid \\u escape")
+					return nil, p.fail("invalid \\u escape")
 				}
 				i += 6
 				if utf16.IsSurrogate(r) {
 					if r >= 0xdc00 {
-						return "", p.fail("unpaired UTF-16 surrogate escape")
+						return nil, p.fail("unpaired UTF-16 surrogate escape")
 					}
 					lo, ok := rune(0), false
 					if i+1 < len(d) && d[i] == '\\' && d[i+1] == 'u' {
 						lo, ok = hex4(d, i+2)
 					}
 					if !ok || lo < 0xdc00 || lo > 0xdfff {
-						return "", p.fail("unpaired UTF-16 surrogate escape")
+						return nil, p.fail("unpaired UTF-16 surrogate escape")
 					}
 					r = utf16.DecodeRune(r, lo)
 					i += 6
 				}
-				buf = utf8.AppendRune(buf, r)
+				dst = utf8.AppendRune(dst, r)
 			default:
-				return "", p.fail(fmt.Sprintf("invalid escape '\\%c' in string", e))
+				return nil, p.fail(fmt.Sprintf("invalid escape '\\%c' in string", e))
 			}
-		case c < 0x80:
-			buf = append(buf, c)
-			i++
 		default:
 			r, size := utf8.DecodeRune(d[i:])
 			if r == utf8.RuneError && size == 1 {
 				p.pos = i
-				return "", p.fail("invalid UTF-8 in string")
+				return nil, p.fail("invalid UTF-8 in string")
 			}
-			buf = append(buf, d[i:i+size]...)
+			dst = append(dst, d[i:i+size]...)
 			i += size
 		}
 	}

@@ -333,8 +333,13 @@ func (c *Collection) DroppedKeys() []keys.PublicKey { return slices.Clone(c.drop
 // skipped for lack of a signing key.
 func (c *Collection) Warnings() []string { return slices.Clone(c.warnings) }
 
+// warnf records a warning once (v1 logs some twice, e.g. once per
+// visitor of a delegation create).
 func (c *Collection) warnf(format string, args ...any) {
-	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+	w := fmt.Sprintf(format, args...)
+	if !slices.Contains(c.warnings, w) {
+		c.warnings = append(c.warnings, w)
+	}
 }
 
 // clone returns a deep copy of the editable state, sharing the key cache

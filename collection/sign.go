@@ -3,6 +3,8 @@ package collection
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/notary-go/notary/keys"
@@ -87,7 +89,7 @@ func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) 
 	}
 	var signed []signedRole
 	files := make(map[string][]byte, len(c.targets))
-	for _, name := range sortedKeys(c.targets) {
+	for _, name := range slices.Sorted(maps.Keys(c.targets)) {
 		r := c.targets[name]
 		files[name] = r.file
 		if !r.dirty && !(name == tuf.RoleTargets && opts.InitialPublish) {

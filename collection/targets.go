@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/notary-go/notary/tuf"
@@ -262,13 +261,4 @@ func (c *Collection) walk(start string, visit func(d tuf.Delegation, r *targetsR
 		queue = append(queue, r.t.Children(d)...)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

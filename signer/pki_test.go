@@ -24,7 +24,7 @@ type testCA struct {
 	pem  []byte
 }
 
-func newTestCA(t *testing.T, name string) *testCA {
+func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -51,7 +51,7 @@ func newTestCA(t *testing.T, name string) *testCA {
 
 // issue makes a leaf certificate for a server (DNS name and loopback IP)
 // or a client.
-func (ca *testCA) issue(t *testing.T, name string, server bool) tls.Certificate {
+func (ca *testCA) issue(t testing.TB, name string, server bool) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -79,7 +79,7 @@ func (ca *testCA) issue(t *testing.T, name string, server bool) tls.Certificate 
 }
 
 // writePEM writes a certificate and its key to dir and returns the paths.
-func writePEM(t *testing.T, dir, name string, c tls.Certificate) (certFile, keyFile string) {
+func writePEM(t testing.TB, dir, name string, c tls.Certificate) (certFile, keyFile string) {
 	t.Helper()
 	keyDER, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -38,7 +39,7 @@ type tlsCertPair struct{ certFile, keyFile, caFile string }
 
 // startSigner runs a signer over a memory keydb with mutual TLS, its
 // configuration loaded from PEM files as cmd/notary-signer will.
-func startSigner(t *testing.T) *testSigner {
+func startSigner(t testing.TB) *testSigner {
 	t.Helper()
 	dir := t.TempDir()
 	ca := newTestCA(t, "signer test CA")
@@ -72,7 +73,7 @@ func startSigner(t *testing.T) *testSigner {
 }
 
 // dial returns a Client with the good client certificate.
-func (s *testSigner) dial(t *testing.T, opts ClientOptions) *Client {
+func (s *testSigner) dial(t testing.TB, opts ClientOptions) *Client {
 	t.Helper()
 	tlsConf, err := LoadClientTLS(s.client.caFile, s.client.certFile, s.client.keyFile, serverName)
 	if err != nil {
@@ -87,7 +88,7 @@ func (s *testSigner) dial(t *testing.T, opts ClientOptions) *Client {
 }
 
 // rawConn is a plain gRPC connection for checking exact wire answers.
-func (s *testSigner) rawConn(t *testing.T) *grpc.ClientConn {
+func (s *testSigner) rawConn(t testing.TB) *grpc.ClientConn {
 	t.Helper()
 	tlsConf, err := LoadClientTLS(s.client.caFile, s.client.certFile, s.client.keyFile, serverName)
 	if err != nil {
@@ -281,7 +282,7 @@ func TestStoreFailures(t *testing.T) {
 	}
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecureCreds()))
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}

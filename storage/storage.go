@@ -37,11 +37,12 @@ type MetaUpdate struct {
 	Data    []byte
 }
 
-// A StoredMeta is one stored file. Data is a copy the caller owns. SHA256 is
-// the lowercase hex SHA-256 of Data. Times are UTC with microsecond
-// precision; UpdatedAt equals CreatedAt because rows are never modified
-// (upstream serves UpdatedAt as Last-Modified for current reads and
-// CreatedAt for hash and version reads, protocol §5.4).
+// A StoredMeta is one stored file. Data is a copy the caller owns, never
+// nil (empty for an empty file). SHA256 is the lowercase hex SHA-256 of
+// Data. Times are UTC with microsecond precision; UpdatedAt equals
+// CreatedAt because rows are never modified (upstream serves UpdatedAt as
+// Last-Modified for current reads and CreatedAt for hash and version
+// reads, protocol §5.4).
 type StoredMeta struct {
 	Data      []byte
 	SHA256    string

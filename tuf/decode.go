@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -35,6 +36,13 @@ type Metadata interface {
 	// Common returns the fields every role body shares.
 	Common() Common
 }
+
+var (
+	_ Metadata = (*Root)(nil)
+	_ Metadata = (*Targets)(nil)
+	_ Metadata = (*Snapshot)(nil)
+	_ Metadata = (*Timestamp)(nil)
+)
 
 // Common holds the fields every role body carries (v1 §1.2).
 type Common struct {
@@ -214,7 +222,7 @@ func parseEnvelope(role string, data []byte) (*Envelope, map[string]any, error) 
 		return nil, nil, &MalformedError{Role: role, Reason: err.Error()}
 	}
 	d := decoder{role: role}
-	for k := range top {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		if k != "signed" && k != "signatures" {
 			return nil, nil, &MalformedError{Role: role, Field: k, Reason: "unexpected top-level field: only \"signed\" and \"signatures\" are allowed"}
 		}
@@ -264,7 +272,7 @@ func parseEnvelope(role string, data []byte) (*Envelope, map[string]any, error) 
 			return nil, nil, d.err
 		}
 	}
-	return &Envelope{Signed: json.RawMessage(spans["signed"]), Signatures: sigs}, body, nil
+	return &Envelope{Signed: json.RawMessage(bytes.Clone(spans["signed"])), Signatures: sigs}, body, nil
 }
 
 func decodeRoot(body map[string]any) (*Root, error) {
@@ -433,8 +441,9 @@ func decodeTimestamp(body map[string]any) (*Timestamp, error) {
 // decoder turns a strictly parsed tree into the wire structs. Each method
 // reports success; on failure d.err holds the error for d.role.
 type decoder struct {
-	role string
-	err  error
+	role    string
+	err     error
+	scratch []byte
 }
 
 func (d *decoder) fail(field, reason string) error {
@@ -496,15 +505,14 @@ func (d *decoder) reqString(o map[string]any, field, name string) (string, bool)
 // the same bytes, so that every reader sees one value for one text.
 func (d *decoder) base64(s, field string) ([]byte, bool) {
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || base64.StdEncoding.EncodedLen(len(b)) != len(s) {
-		d.fail(field, "not canonical padded base64")
-		return nil, false
+	if err == nil && base64.StdEncoding.EncodedLen(len(b)) == len(s) {
+		d.scratch = base64.StdEncoding.AppendEncode(d.scratch[:0], b)
+		if string(d.scratch) == s {
+			return b, true
+		}
 	}
-	if base64.StdEncoding.EncodeToString(b) != s {
-		d.fail(field, "not canonical padded base64")
-		return nil, false
-	}
-	return b, true
+	d.fail(field, "not canonical padded base64")
+	return nil, false
 }
 
 // integer reads a JSON integer within [min, max]. Fractions and exponents
@@ -558,7 +566,16 @@ func (d *decoder) common(o map[string]any, wantType string, typ *string, version
 	if !ok {
 		return false
 	}
+	// Any number of fractional digits is accepted (v1 §1.2), but not Go's
+	// extensions: a ',' before the fraction, or a zone offset of 24h or
+	// more, which time.Time cannot write back.
 	tm, err := time.Parse(time.RFC3339, e)
+	if err == nil && strings.IndexByte(e, ',') >= 0 {
+		err = errors.New("comma")
+	}
+	if err == nil {
+		_, err = tm.MarshalText()
+	}
 	if err != nil {
 		d.fail("expires", fmt.Sprintf("%q is not an RFC 3339 time", e))
 		return false

@@ -150,6 +150,9 @@ func TestParseCommonFields(t *testing.T) {
 		{name: "ExpiresNotRFC3339", edit: set("expires", "2030-01-02 03:04:05"), want: ErrMalformed, field: "expires"},
 		{name: "ExpiresNoZone", edit: set("expires", "2030-01-02T03:04:05"), want: ErrMalformed, field: "expires"},
 		{name: "ExpiresNull", edit: set("expires", nil), want: ErrMalformed, field: "expires"},
+		{name: "ExpiresComma", edit: set("expires", "2030-01-02T03:04:05,5Z"), want: ErrMalformed, field: "expires"},
+		{name: "ExpiresOffset24h", edit: set("expires", "2030-01-02T03:04:05+24:00"), want: ErrMalformed, field: "expires"},
+		{name: "ExpiresLowercase", edit: set("expires", "2030-01-02t03:04:05z"), want: ErrMalformed, field: "expires"},
 	})
 	t.Run("VersionMaxInt64", func(t *testing.T) {
 		ts, _, err := ParseTimestamp(editJSON(t, valid, set("version", json.Number("9223372036854775807"))))

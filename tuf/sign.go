@@ -26,6 +26,8 @@ func LocalSigner(k *keys.PrivateKey) Signer { return localSigner{k} }
 
 type localSigner struct{ k *keys.PrivateKey }
 
+var _ Signer = localSigner{}
+
 func (s localSigner) Public() keys.PublicKey { return s.k.Public() }
 
 func (s localSigner) Sign(ctx context.Context, msg []byte) ([]byte, string, error) {

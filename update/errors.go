@@ -151,3 +151,16 @@ func (e *RootMismatchError) Error() string {
 }
 
 func (e *RootMismatchError) Unwrap() error { return e.Err }
+
+// RetryError reports an update that failed (Cause), after which updating
+// the root failed too (Err). Both are reachable with errors.Is and As.
+type RetryError struct {
+	Err   error
+	Cause error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%v (root update after: %v)", e.Err, e.Cause)
+}
+
+func (e *RetryError) Unwrap() []error { return []error{e.Err, e.Cause} }

@@ -3,6 +3,7 @@ package update
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -133,26 +134,31 @@ type run struct {
 	remote Remote
 
 	cache    map[string][]byte // what the Cache holds, as far as this run knows (nil: nothing)
+	byHash   map[string][]byte // hash-addressed files fetched in this run (immutable, reused on retry)
 	read     map[string]bool   // roles read from the Cache already
 	warnings []error
 	offline  *OfflineError
 	invalid  map[string]error
+	floored  map[string]bool // roles whose cached copy was tried as a floor in the current set
 }
 
 func (u *Updater) run(ctx context.Context, now time.Time, remote Remote) (*Repo, error) {
 	r := &run{
 		u: u, ctx: ctx, now: now, remote: remote,
-		cache: map[string][]byte{}, read: map[string]bool{},
+		cache: map[string][]byte{}, read: map[string]bool{}, byHash: map[string][]byte{},
 	}
 	set, err := r.bootstrap()
 	if err != nil {
 		return nil, err
 	}
-	if err := r.setBaseFloors(set); err != nil {
-		return nil, err
-	}
+	r.floored = map[string]bool{}
 	if set.Root().Expires.Before(now) {
-		// v1 §4.4 step 1: an expired cached root is replaced first.
+		// v1 §4.4 step 1: an expired cached root is replaced first. The
+		// cached copies are recorded as floors before, so that a rotation
+		// of their keys can drop them (TUF 5.3.11).
+		if err := r.setBaseFloors(set); err != nil {
+			return nil, err
+		}
 		if err := r.updateRoot(set); err != nil {
 			if errors.Is(err, ErrOffline) {
 				exp := &tuf.ExpiredError{Role: tuf.RoleRoot, Expires: set.Root().Expires, Now: now}
@@ -162,10 +168,12 @@ func (u *Updater) run(ctx context.Context, now time.Time, remote Remote) (*Repo,
 			return nil, err
 		}
 	}
+	before := len(r.warnings)
 	err = r.attempt(set)
-	if err != nil && retryable(err) {
+	if _, cacheOnly := remote.(cacheOnly); err != nil && !cacheOnly && retryable(err) {
 		// v1 §4.4 step 6: update the root once and retry once, from a set
 		// that holds only the trusted root.
+		r.warnings = r.warnings[:before]
 		set, err = r.retry(set, err)
 	}
 	if err != nil {
@@ -187,8 +195,8 @@ func (r *run) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
 	if err != nil {
 		return nil, &RetryError{Err: err, Cause: cause}
 	}
-	r.invalid, r.offline = nil, nil
-	r.warn(fmt.Errorf("update: %w; updating the root and retrying", cause))
+	r.invalid, r.offline, r.floored = nil, nil, map[string]bool{}
+	r.warn(fmt.Errorf("%w; retrying after a root update", cause))
 	if err := r.setBaseFloors(set); err != nil {
 		return nil, &RetryError{Err: err, Cause: cause}
 	}
@@ -200,19 +208,6 @@ func (r *run) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
 	}
 	return set, nil
 }
-
-// RetryError reports an update that failed (Cause), after which updating
-// the root failed too (Err). Both are reachable with errors.Is and As.
-type RetryError struct {
-	Err   error
-	Cause error
-}
-
-func (e *RetryError) Error() string {
-	return fmt.Sprintf("%v (root update after: %v)", e.Err, e.Cause)
-}
-
-func (e *RetryError) Unwrap() []error { return []error{e.Err, e.Cause} }
 
 // bootstrap starts the TrustedSet from the cached root, or from a first
 // download checked against the pin (v1 §4.4 step 1).
@@ -249,20 +244,33 @@ func (r *run) bootstrap() (*TrustedSet, error) {
 }
 
 // setBaseFloors records the cached timestamp, snapshot and targets as
-// version floors. A cached copy that does not verify with the current
-// root's keys sets none.
+// version floors before a root update.
 func (r *run) setBaseFloors(set *TrustedSet) error {
 	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
-		data, err := r.cached(role)
-		if err != nil {
+		if err := r.floor(set, role); err != nil {
 			return err
 		}
-		if data == nil {
-			continue
-		}
-		if _, err := set.SetCached(role, data); err != nil {
-			r.warn(&RoleError{Role: role, Cached: true, Err: fmt.Errorf("ignored as a version floor: %w", err)})
-		}
+	}
+	return nil
+}
+
+// floor records the cached copy of role, if any, as its version floor in
+// set, once per set (v1 §4.7: a download must not be older than the cached
+// copy). A copy that does not verify with the keys now trusted for role
+// sets none: after a rotation, copies signed by the old keys are
+// forgotten. Callers skip this when the cached copy is the very file about
+// to be loaded, which cannot be below itself.
+func (r *run) floor(set *TrustedSet, role string) error {
+	if r.floored[role] {
+		return nil
+	}
+	r.floored[role] = true
+	data, err := r.cached(role)
+	if err != nil || data == nil {
+		return err
+	}
+	if _, err := set.SetCached(role, data); err != nil {
+		r.warn(&RoleError{Role: role, Cached: true, Err: fmt.Errorf("ignored as a version floor: %w", err)})
 	}
 	return nil
 }
@@ -282,6 +290,9 @@ func (r *run) updateRoot(set *TrustedSet) error {
 	from := set.Root().Version
 	file := FileName(tuf.RoleRoot, "")
 	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	if errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("%w: %w", ErrRepositoryNotExist, err)
+	}
 	if err != nil {
 		return &RoleError{Role: tuf.RoleRoot, File: file, Err: err}
 	}
@@ -359,6 +370,13 @@ func (r *run) timestamp(set *TrustedSet) error {
 	file := FileName(role, "")
 	data, err := r.fetch(role, "", MaxTimestampSize)
 	if err == nil {
+		if cached, cerr := r.cached(role); cerr != nil {
+			return cerr
+		} else if !bytes.Equal(cached, data) {
+			if err := r.floor(set, role); err != nil {
+				return err
+			}
+		}
 		if _, err := set.UpdateTimestamp(data); err != nil {
 			return &RoleError{Role: role, File: file, Err: err}
 		}
@@ -393,7 +411,7 @@ func (r *run) timestamp(set *TrustedSet) error {
 
 func (r *run) snapshot(set *TrustedSet) error {
 	meta := set.Timestamp().Meta[tuf.RoleSnapshot]
-	return r.load(tuf.RoleSnapshot, meta, func(data []byte) error {
+	return r.load(set, tuf.RoleSnapshot, meta, func(data []byte) error {
 		_, err := set.UpdateSnapshot(data)
 		return err
 	})
@@ -403,7 +421,7 @@ func (r *run) snapshot(set *TrustedSet) error {
 // fetches <role>.<sha256>.json capped at meta's length, and verifies it
 // with update. A cached copy that matches the hashes is byte for byte the
 // file the remote would send, so it is not fetched again if it fails.
-func (r *run) load(role string, meta tuf.FileMeta, update func([]byte) error) error {
+func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func([]byte) error) error {
 	cached, err := r.cached(role)
 	if err != nil {
 		return err
@@ -413,6 +431,9 @@ func (r *run) load(role string, meta tuf.FileMeta, update func([]byte) error) er
 			return &RoleError{Role: role, Cached: true, Err: err}
 		}
 		return nil
+	}
+	if err := r.floor(set, role); err != nil {
+		return err
 	}
 	hex := meta.SHA256Hex()
 	file := FileName(role, hex)
@@ -435,7 +456,7 @@ func (r *run) load(role string, meta tuf.FileMeta, update func([]byte) error) er
 // step 4, client downloadTargets).
 func (r *run) targets(set *TrustedSet) error {
 	snap := set.Snapshot()
-	err := r.load(tuf.RoleTargets, snap.Meta[tuf.RoleTargets], func(data []byte) error {
+	err := r.load(set, tuf.RoleTargets, snap.Meta[tuf.RoleTargets], func(data []byte) error {
 		_, err := set.UpdateTargets(data)
 		return err
 	})
@@ -458,14 +479,7 @@ func (r *run) targets(set *TrustedSet) error {
 		if !listed {
 			continue // never published: nothing to fetch (v1)
 		}
-		if cached, err := r.cached(it.name); err != nil {
-			return err
-		} else if cached != nil {
-			if _, err := set.SetCached(it.name, cached); err != nil {
-				r.warn(&RoleError{Role: it.name, Cached: true, Err: fmt.Errorf("ignored as a version floor: %w", err)})
-			}
-		}
-		err := r.load(it.name, meta, func(data []byte) error {
+		err := r.load(set, it.name, meta, func(data []byte) error {
 			_, err := set.UpdateDelegation(it.name, it.parent, data)
 			return err
 		})
@@ -501,9 +515,24 @@ func skippable(err error) bool {
 	return false
 }
 
-// fetch gets role's file from the remote, classifying errors.
+// fetch gets role's file from the remote, classifying errors. A
+// hash-addressed file already fetched in this run (before a retry) is not
+// fetched again: its name fixes its bytes.
 func (r *run) fetch(role, sha256hex string, maxSize int64) ([]byte, error) {
-	return r.classify(FileName(role, sha256hex), maxSize)(r.remote.GetMeta(r.ctx, role, sha256hex, maxSize))
+	name := FileName(role, sha256hex)
+	if data, ok := r.byHash[name]; ok && int64(len(data)) <= maxSize {
+		return data, nil
+	}
+	data, err := r.classify(name, maxSize)(r.remote.GetMeta(r.ctx, role, sha256hex, maxSize))
+	if err == nil && sha256hex != "" && tuf.CheckFileMeta(role, tuf.FileMeta{Hashes: tuf.Hashes{tuf.SHA256: mustHex(sha256hex)}, Length: int64(len(data))}, data) == nil {
+		r.byHash[name] = data
+	}
+	return data, err
+}
+
+func mustHex(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
 }
 
 // classify turns a Remote answer into data or an error of a known kind:

@@ -478,9 +478,12 @@ func TestDelegationsSkipped(t *testing.T) {
 		want  check
 	}{
 		{
-			name:  "expired",
-			stage: func(sim *tuftest.Simulator) { sim.Expire("targets/releases", sim.Clock.Now().Add(-time.Minute)); sim.Publish() },
-			want:  refusedWith[*tuf.ExpiredError]("targets/releases"),
+			name: "expired",
+			stage: func(sim *tuftest.Simulator) {
+				sim.Expire("targets/releases", sim.Clock.Now().Add(-time.Minute))
+				sim.Publish()
+			},
+			want: refusedWith[*tuf.ExpiredError]("targets/releases"),
 		},
 		{
 			name:  "under-signed",

@@ -58,6 +58,9 @@ func Start(t testing.TB, store storage.MetaStore, opts server.Options) *Harness 
 	if opts.Store == nil {
 		opts.Store = store
 	}
+	if opts.Logger == nil {
+		opts.Logger = Logger(t)
+	}
 	if opts.Keys == nil {
 		h.Keys = keyservice.NewMemory()
 		opts.Keys = h.Keys

@@ -46,13 +46,13 @@ type Options struct {
 	CacheSize int
 }
 
-// DB is the signer's key database. It implements keystore.Service (every
-// method first fails with an error wrapping ctx.Err() when ctx is done);
-// Get
-// serves keys from an in-memory cache of decrypted keys when it can, so a
-// key soft-deleted by another process sharing the database may still be
-// served by this one until it restarts (as in v1). A DB is safe for
-// concurrent use.
+// DB is the signer's key database. It implements keystore.Service; every
+// method first fails with an error wrapping ctx.Err() when ctx is done.
+// Get serves keys from an in-memory cache of decrypted keys when it can,
+// so a key soft-deleted by another process sharing the database may still
+// be served by this one until it restarts (as in v1). Decrypted key bytes
+// are wiped once parsed; passphrases, being Go strings, cannot be. A DB is
+// safe for concurrent use.
 type DB struct {
 	st        store
 	alias     string
@@ -63,8 +63,9 @@ type DB struct {
 
 	createMu sync.Mutex // serialises Create so concurrent callers share one pending key
 
-	cacheMu sync.RWMutex
-	cache   map[string]cachedKey
+	cacheMu  sync.RWMutex
+	cache    map[string]cachedKey
+	removals uint64 // bumped by Remove, so a Get racing it does not re-cache the key
 }
 
 type cachedKey struct {
@@ -152,8 +153,8 @@ func (d *DB) Create(ctx context.Context, role, gun, keyType string) (keys.Public
 // for info.Role and info.GUN. The row holds the plain (non-x509) form of
 // the key under its canonical ID; info.ID, when set, must be that ID (else
 // *KeyIDMismatchError) and info.Type is ignored. A key ID already stored
-// gives an error wrapping keystore.ErrExists; one that was removed is
-// stored again.
+// gives a *keystore.ExistsError (matching keystore.ErrExists); one that
+// was removed is stored again, pending, with the new role and GUN.
 func (d *DB) Add(ctx context.Context, info keystore.KeyInfo, key *keys.PrivateKey) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -191,10 +192,13 @@ func (d *DB) Add(ctx context.Context, info keystore.KeyInfo, key *keys.PrivateKe
 		GUN:           info.GUN,
 		Role:          info.Role,
 	}
+	d.cacheMu.RLock()
+	gen := d.removals
+	d.cacheMu.RUnlock()
 	if err := d.st.insert(ctx, r, d.now().UTC()); err != nil {
 		return err
 	}
-	d.cachePut(id, cachedKey{key: plain, info: keystore.KeyInfo{ID: id, Role: info.Role, GUN: info.GUN, Type: pub.Type}})
+	d.cachePut(id, cachedKey{key: plain, info: keystore.KeyInfo{ID: id, Role: info.Role, GUN: info.GUN, Type: pub.Type}}, gen)
 	return nil
 }
 
@@ -208,7 +212,8 @@ func (d *DB) Get(ctx context.Context, id string) (*keys.PrivateKey, keystore.Key
 	if err := checkCall(ctx, id); err != nil {
 		return nil, keystore.KeyInfo{}, err
 	}
-	if c, ok := d.cacheGet(id); ok {
+	c, ok, gen := d.cacheGet(id)
+	if ok {
 		return c.key, c.info, nil
 	}
 	r, err := d.st.get(ctx, id)
@@ -220,7 +225,7 @@ func (d *DB) Get(ctx context.Context, id string) (*keys.PrivateKey, keystore.Key
 		return nil, keystore.KeyInfo{}, err
 	}
 	info := keystore.KeyInfo{ID: r.KeyID, Role: r.Role, GUN: r.GUN, Type: r.Algorithm}
-	d.cachePut(id, cachedKey{key: k, info: info})
+	d.cachePut(id, cachedKey{key: k, info: info}, gen)
 	return k, info, nil
 }
 
@@ -278,10 +283,12 @@ func (d *DB) Remove(ctx context.Context, id string) error {
 	if err := checkCall(ctx, id); err != nil {
 		return err
 	}
+	err := d.st.remove(ctx, id, d.now().UTC())
 	d.cacheMu.Lock()
+	d.removals++
 	delete(d.cache, id)
 	d.cacheMu.Unlock()
-	return d.st.remove(ctx, id, d.now().UTC())
+	return err
 }
 
 // MarkUsed records that the key just made a signature (last_used = now),
@@ -317,20 +324,26 @@ func checkCall(ctx context.Context, id string) error {
 	return nil
 }
 
-func (d *DB) cacheGet(id string) (cachedKey, bool) {
+// cacheGet returns the cached key, if any, and the removal generation to
+// hand to cachePut after a miss.
+func (d *DB) cacheGet(id string) (cachedKey, bool, uint64) {
 	d.cacheMu.RLock()
 	defer d.cacheMu.RUnlock()
 	c, ok := d.cache[id]
-	return c, ok
+	return c, ok, d.removals
 }
 
-// cachePut caches a key, evicting an arbitrary one when full.
-func (d *DB) cachePut(id string, c cachedKey) {
+// cachePut caches a key read at removal generation gen, unless a Remove
+// ran since; when full it evicts an arbitrary key.
+func (d *DB) cachePut(id string, c cachedKey, gen uint64) {
 	if d.cacheSize < 0 {
 		return
 	}
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
+	if d.removals != gen {
+		return
+	}
 	if _, ok := d.cache[id]; !ok && len(d.cache) >= d.cacheSize {
 		for victim := range d.cache {
 			delete(d.cache, victim)

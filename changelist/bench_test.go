@@ -1,0 +1,47 @@
+package changelist_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/notary-go/notary/changelist"
+)
+
+// BenchmarkFileListAdd stages one target on disk ("notary add"): encode,
+// write a temporary file, fsync, rename.
+func BenchmarkFileListAdd(b *testing.B) {
+	l, err := changelist.OpenDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := targetChange(b, "targets", "releases/v1.0/app.tar.gz")
+	for b.Loop() {
+		if _, err := l.Add(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFileListList reads a staged changelist of n changes ("notary
+// publish", "notary status").
+func BenchmarkFileListList(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("changes=%d", n), func(b *testing.B) {
+			l, err := changelist.OpenDir(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				if _, err := l.Add(targetChange(b, "targets", fmt.Sprint(i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				cs, err := l.List()
+				if err != nil || len(cs) != n {
+					b.Fatal(len(cs), err)
+				}
+			}
+		})
+	}
+}

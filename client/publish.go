@@ -1,0 +1,481 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/changelist"
+	"github.com/notary-go/notary/collection"
+	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/keystore"
+	"github.com/notary-go/notary/tuf"
+	"github.com/notary-go/notary/update"
+)
+
+// applyChunk is how many changes are applied between progress reports.
+const applyChunk = 1000
+
+// ApplyError reports a staged change that cannot be applied: the publish
+// stops and nothing is uploaded (v1 behaviour). Index is the change's
+// position in the changelist, as `notary status` numbers it.
+type ApplyError struct {
+	Index  int
+	Change changelist.Change
+	Err    error
+}
+
+func (e *ApplyError) Error() string {
+	c := e.Change
+	what := c.Type
+	if c.Path != "" {
+		what += fmt.Sprintf(" %q", c.Path)
+	}
+	return fmt.Sprintf("cannot apply staged change #%d (%s %s on %s): %v", e.Index, c.Action, what, c.Scope, e.Err)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Publish applies the staged changes to the newest trusted state of the
+// collection and uploads the result to the server (v1 publish, §4.9):
+//
+//  1. The server is asked for root.json. If it has none, this is the first
+//     publish: the collection is loaded from the cache (as Initialize left
+//     it), or initialized now with new keys if nothing is cached.
+//     Otherwise the collection is updated from the server (never from
+//     the cache alone: publishing on stale data would only conflict).
+//  2. The changelist is applied in order; the first change that fails
+//     stops the publish (*ApplyError).
+//  3. Changed roles are signed: root if it changed, expires within six
+//     months, or on the first publish; every changed targets role; the
+//     snapshot if its key is held (else the server makes it).
+//  4. Everything is POSTed as one atomic update. Only on success are the
+//     applied changes removed from the changelist (changes staged while
+//     publishing stay) and the uploaded files written to the cache.
+//
+// If someone else published meanwhile the server refuses the update with
+// a *PublishConflictError, and the changes stay staged for another try.
+func (r *Repository) Publish(ctx context.Context) error {
+	cl, err := r.GetChangelist()
+	if err != nil {
+		return err
+	}
+	r.progress("reading staged changes", 0, 0)
+	changes, err := cl.List()
+	var done []string
+	if err != nil {
+		var ue *changelist.UnreadableError
+		if !errors.As(err, &ue) {
+			return err
+		}
+		// v1 skips entries it cannot read, and clears them with the rest.
+		r.warn(fmt.Errorf("skipping unreadable staged changes: %w", err))
+		for _, e := range ue.Entries {
+			done = append(done, e.ID)
+		}
+	}
+	if err := r.publish(ctx, changes, publishOptions{}); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		done = append(done, c.ID)
+	}
+	if len(done) > 0 {
+		if err := cl.Remove(done...); err != nil {
+			r.warn(fmt.Errorf("published, but could not clear the changelist in %s: %w", cl.Location(), err))
+		}
+	}
+	return nil
+}
+
+type publishOptions struct {
+	// legacyVersions: also sign a new root with the root keys of this many
+	// older root versions (-1: all), for old clients (v1 LegacyVersions).
+	legacyVersions int
+	// removeDropped deletes the private keys of rotated-away roles after a
+	// successful publish (v1 deletes them while rotating).
+	removeDropped bool
+}
+
+// publish is Publish for the given changes.
+func (r *Repository) publish(ctx context.Context, changes []changelist.Change, po publishOptions) error {
+	c, err := r.server()
+	if err != nil {
+		return err
+	}
+	ks, err := r.KeyStore()
+	if err != nil {
+		return err
+	}
+	lookup := keyLookup{ks}
+	var (
+		coll    *collection.Collection
+		initial bool
+	)
+	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, api.MaxMetaSize)
+	switch {
+	case err == nil:
+		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
+		repo, err := r.update(ctx, remote, r.serverName())
+		if err != nil {
+			return err
+		}
+		if repo.Offline != nil {
+			// Publishing on cached data would be refused or, worse, undo
+			// someone else's changes: the server must answer.
+			return serverError(r.serverName(), "fetch "+repo.Offline.File, repo.Offline.Err)
+		}
+		trusted := trustedFrom(repo)
+		r.addInvalidForWitness(ctx, c, repo, changes, &trusted)
+		if coll, err = collection.FromTrusted(trusted, lookup); err != nil {
+			return err
+		}
+	case errors.Is(err, api.ErrNotFound):
+		initial = true
+		coll, err = r.loadLocal(ctx, lookup)
+		if errors.Is(err, errNoLocalData) {
+			// v1: "No TUF data found locally or remotely - initializing
+			// repository for the first time".
+			tsKey, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
+			if kerr != nil {
+				return serverError(r.serverName(), "get the timestamp key", kerr)
+			}
+			if _, err = r.initialize(ctx, InitOptions{}, tsKey, keys.PublicKey{}); err != nil {
+				return err
+			}
+			coll, err = r.loadLocal(ctx, lookup)
+		}
+		if err != nil {
+			return err
+		}
+	default:
+		return serverError(r.serverName(), "fetch root.json", err)
+	}
+
+	if err := r.apply(ctx, coll, changes); err != nil {
+		return err
+	}
+	var extra []keys.PublicKey
+	if po.legacyVersions != 0 && !initial {
+		if extra, err = r.legacyRootKeys(ctx, c, coll.Root().Version, po.legacyVersions); err != nil {
+			return err
+		}
+	}
+	files, err := r.signAndUpload(ctx, c, coll, initial, extra)
+	if initial && isMissingTimestampKey(err) {
+		// A root from an old trust directory (or from another server)
+		// names a timestamp key this server does not hold. v1 needed a
+		// manual `key rotate <gun> timestamp -r` first; do it here (root
+		// is re-signed with the root key) and try once more.
+		tsKey, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
+		if kerr != nil {
+			return serverError(r.serverName(), "get the timestamp key", kerr)
+		}
+		r.warn(fmt.Errorf("the server does not hold the timestamp key the local root of %s lists: rotating the timestamp key to the server's (%s)", r.gun, tsKey.ID()))
+		if err := coll.ReplaceBaseKeys(tuf.RoleTimestamp, tsKey); err != nil {
+			return err
+		}
+		files, err = r.signAndUpload(ctx, c, coll, initial, extra)
+	}
+	if err != nil {
+		return err
+	}
+	for role, data := range files {
+		if err := r.cache.Set(role, data); err != nil {
+			r.warn(fmt.Errorf("published, but could not cache %s: %w", role, err))
+		}
+	}
+	if initial {
+		// A cached timestamp belongs to the history of another server (or
+		// none): the server makes a new one.
+		if err := r.cache.Set(tuf.RoleTimestamp, nil); err != nil {
+			r.warn(err)
+		}
+	}
+	if po.removeDropped {
+		for _, k := range coll.DroppedKeys() {
+			id, err := k.CanonicalID()
+			if err != nil {
+				continue
+			}
+			if err := ks.Remove(ctx, id); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+				r.warn(fmt.Errorf("could not delete the rotated-away key %s: %w", id, err))
+			}
+		}
+	}
+	return nil
+}
+
+// uploadOrder sorts roles as root, targets, delegations, snapshot.
+func uploadOrder(files map[string][]byte) []string {
+	rank := func(r string) int {
+		switch {
+		case r == tuf.RoleRoot:
+			return 0
+		case r == tuf.RoleTargets:
+			return 1
+		case strings.HasPrefix(r, tuf.RoleTargets+"/"):
+			return 2
+		case r == tuf.RoleSnapshot:
+			return 3
+		}
+		return 4
+	}
+	out := make([]string, 0, len(files))
+	for r := range files {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := rank(out[i]), rank(out[j]); a != b {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// apply applies changes in chunks, reporting progress.
+func (r *Repository) apply(ctx context.Context, coll *collection.Collection, changes []changelist.Change) error {
+	total := len(changes)
+	for i := 0; i < total; i += applyChunk {
+		j := min(i+applyChunk, total)
+		if err := coll.ApplyChanges(ctx, changes[i:j]); err != nil {
+			var ce *collection.ChangeError
+			if errors.As(err, &ce) {
+				return &ApplyError{Index: i + ce.Index, Change: ce.Change, Err: ce.Err}
+			}
+			return err
+		}
+		r.progress("applying changes", j, total)
+	}
+	return nil
+}
+
+// trustedFrom hands the verified state of an update to the collection.
+func trustedFrom(repo *update.Repo) collection.Trusted {
+	t := collection.Trusted{
+		Root:          repo.Root,
+		RootFile:      repo.Bytes(tuf.RoleRoot),
+		Targets:       map[string]collection.TargetsFile{},
+		Snapshot:      repo.Snapshot,
+		SnapshotFile:  repo.Bytes(tuf.RoleSnapshot),
+		Timestamp:     repo.Timestamp,
+		TimestampFile: repo.Bytes(tuf.RoleTimestamp),
+	}
+	for _, role := range repo.Roles() {
+		if tt := repo.Targets(role); tt != nil {
+			t.Targets[role] = collection.TargetsFile{Targets: tt, File: repo.Bytes(role)}
+		}
+	}
+	return t
+}
+
+// addInvalidForWitness fetches, for each delegation the update skipped as
+// invalid and that a staged change witnesses, its current file, so that
+// the witness can make it valid again (v1 keeps "invalid" roles for that).
+// The file is only parsed: it is what the snapshot lists, and it will be
+// re-signed.
+func (r *Repository) addInvalidForWitness(ctx context.Context, c *api.Client, repo *update.Repo, changes []changelist.Change, t *collection.Trusted) {
+	invalid := repo.Invalid()
+	if len(invalid) == 0 {
+		return
+	}
+	for _, ch := range changes {
+		if ch.Type != changelist.TypeWitness {
+			continue
+		}
+		if _, ok := invalid[ch.Scope]; !ok {
+			continue
+		}
+		if _, done := t.Invalid[ch.Scope]; done {
+			continue
+		}
+		meta, ok := repo.Snapshot.Meta[ch.Scope]
+		if !ok {
+			continue
+		}
+		data, err := c.GetMetaByHash(ctx, ch.Scope, meta.SHA256Hex(), meta.Length)
+		if err != nil || tuf.CheckFileMeta(ch.Scope, meta, data) != nil {
+			continue
+		}
+		tt, _, err := tuf.ParseTargets(data, ch.Scope)
+		if err != nil {
+			continue
+		}
+		if t.Invalid == nil {
+			t.Invalid = map[string]collection.TargetsFile{}
+		}
+		t.Invalid[ch.Scope] = collection.TargetsFile{Targets: tt, File: data}
+	}
+}
+
+var errNoLocalData = errors.New("no trust data cached locally")
+
+// loadLocal loads the collection as a previous Initialize (or an old
+// client) left it in the cache, for a first publish (v1 bootstrapRepo):
+// root and targets are required, the snapshot is used if it verifies.
+// Beyond v1, which loads only the base roles, cached delegations that
+// verify are loaded too, so their targets survive the first publish of an
+// old trust directory.
+func (r *Repository) loadLocal(ctx context.Context, lookup collection.KeyLookup) (*collection.Collection, error) {
+	rootData, err := r.cache.Load(tuf.RoleRoot)
+	if errors.Is(err, update.ErrNotFound) {
+		return nil, errNoLocalData
+	}
+	if err != nil {
+		return nil, err
+	}
+	set, err := update.NewTrustedSetFromCache(rootData, r.now(), nil, r.gun)
+	if err != nil {
+		return nil, fmt.Errorf("the cached root of %s cannot be used: %w", r.gun, err)
+	}
+	root := set.Root()
+	targetsData, err := r.cache.Load(tuf.RoleTargets)
+	if errors.Is(err, update.ErrNotFound) {
+		return nil, errNoLocalData
+	}
+	if err != nil {
+		return nil, err
+	}
+	trk, err := root.RoleKeys(tuf.RoleTargets)
+	if err != nil {
+		return nil, err
+	}
+	targets, env, err := tuf.ParseTargets(targetsData, tuf.RoleTargets)
+	if err == nil {
+		err = trk.Verify(env)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the cached targets of %s cannot be used: %w", r.gun, err)
+	}
+	t := collection.Trusted{
+		Root: root, RootFile: rootData,
+		Targets: map[string]collection.TargetsFile{tuf.RoleTargets: {Targets: targets, File: targetsData}},
+	}
+	// Delegations, parents first.
+	queue := targets.Children(tuf.Delegation{RoleKeys: trk, Paths: []string{""}})
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		data, err := r.cache.Load(d.Name)
+		if err != nil {
+			continue
+		}
+		dt, denv, err := tuf.ParseTargets(data, d.Name)
+		if err == nil {
+			err = d.RoleKeys.Verify(denv)
+		}
+		if err != nil {
+			r.warn(fmt.Errorf("ignoring the cached %s: %w", d.Name, err))
+			continue
+		}
+		t.Targets[d.Name] = collection.TargetsFile{Targets: dt, File: data}
+		queue = append(queue, dt.Children(d)...)
+	}
+	if snapData, err := r.cache.Load(tuf.RoleSnapshot); err == nil {
+		snap, senv, err := tuf.ParseSnapshot(snapData)
+		if err == nil {
+			var srk tuf.RoleKeys
+			if srk, err = root.RoleKeys(tuf.RoleSnapshot); err == nil {
+				err = srk.Verify(senv)
+			}
+		}
+		if err == nil {
+			t.Snapshot, t.SnapshotFile = snap, snapData
+		} else {
+			r.warn(fmt.Errorf("ignoring the cached snapshot: %w", err))
+		}
+	}
+	return collection.FromTrusted(t, lookup)
+}
+
+// signAndUpload signs what changed and uploads it as one atomic update.
+// It returns the files uploaded (none when nothing changed and the server
+// signs the snapshot).
+func (r *Repository) signAndUpload(ctx context.Context, c *api.Client, coll *collection.Collection, initial bool, extra []keys.PublicKey) (map[string][]byte, error) {
+	r.progress("signing", 0, 0)
+	files, err := coll.Sign(ctx, r.now(), collection.SignOptions{InitialPublish: initial, ExtraRootKeys: extra})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range coll.Warnings() {
+		r.warn(errors.New(w))
+	}
+	if initial {
+		// Delegations loaded from the cache but not re-signed go up as
+		// they are: the snapshot lists them, so the server must have them.
+		for _, role := range coll.TargetsRoles() {
+			if _, ok := files[role]; !ok {
+				if f, ok := coll.File(role); ok {
+					files[role] = f
+				}
+			}
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	parts := make([]api.Part, 0, len(files))
+	for _, role := range uploadOrder(files) {
+		parts = append(parts, api.Part{Role: role, Data: files[role]})
+	}
+	r.progress("uploading", 0, len(parts))
+	if err := c.Publish(ctx, parts); err != nil {
+		if errors.Is(err, api.ErrVersion) {
+			return nil, &PublishConflictError{GUN: r.gun, Err: err}
+		}
+		return nil, serverError(r.serverName(), "update", err)
+	}
+	r.progress("uploading", len(parts), len(parts))
+	return files, nil
+}
+
+// isMissingTimestampKey recognises the server's refusal of a root whose
+// timestamp key it does not hold (v1: ErrBadRoot "no  timestamp keys
+// exist on the server").
+func isMissingTimestampKey(err error) bool {
+	var ve *api.ValidationError
+	return errors.As(err, &ve) && ve.Name == api.ErrNameBadRoot && strings.Contains(ve.Msg, "timestamp keys")
+}
+
+// legacyRootKeys returns the root keys of up to n root versions before
+// current (n < 0: all of them), from <v>.root.json on the server, so a
+// new root is also signed for clients that trust an old root (v1
+// oldKeysForLegacyClientSupport). Versions that cannot be fetched are
+// skipped.
+func (r *Repository) legacyRootKeys(ctx context.Context, c *api.Client, current int64, n int) ([]keys.PublicKey, error) {
+	oldest := current - int64(n)
+	if n < 0 || oldest < 1 {
+		oldest = 1
+	}
+	if current <= 1 || oldest == current {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var out []keys.PublicKey
+	for v := current; v >= oldest; v-- {
+		data, err := c.GetMetaByVersion(ctx, tuf.RoleRoot, v, api.MaxMetaSize)
+		if err != nil {
+			r.warn(fmt.Errorf("could not fetch root version %d for legacy signing: %w", v, err))
+			continue
+		}
+		old, _, err := tuf.ParseRoot(data)
+		if err != nil {
+			return nil, err
+		}
+		rk, err := old.RoleKeys(tuf.RoleRoot)
+		if err != nil {
+			continue
+		}
+		for _, id := range rk.KeyIDs {
+			if k, ok := rk.Keys[id]; ok && !seen[id] {
+				seen[id] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
