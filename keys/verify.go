@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -67,6 +68,9 @@ func (k PublicKey) Verify(method string, msg, sig []byte) error {
 	if !MethodAllowed(k.Type, method) {
 		return &MethodMismatchError{Method: method, KeyType: k.Type}
 	}
+	if err := checkRSAEncoding(k, method); err != nil {
+		return err
+	}
 	pub, err := k.CryptoPublicKey()
 	if err != nil {
 		return err
@@ -123,4 +127,21 @@ func verifyRSA(p *rsa.PublicKey, method string, msg, sig []byte) error {
 		return rsa.VerifyPKCS1v15(p, crypto.SHA256, digest[:], sig)
 	}
 	return rsa.VerifyPSS(p, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: sha256.Size, Hash: crypto.SHA256})
+}
+
+// checkRSAEncoding applies v1's rule on how a plain rsa key's public bytes
+// are encoded (v1 tuf/signed/verifiers.go): "pycrypto-pkcs#1 pss" needs PEM,
+// while rsapss and rsapkcs1v15 parse DER only.
+func checkRSAEncoding(k PublicKey, method string) error {
+	if k.Type != RSA {
+		return nil
+	}
+	isPEM := bytes.HasPrefix(bytes.TrimLeft(k.Public, " \t\r\n"), []byte("-----BEGIN"))
+	switch {
+	case method == MethodPyCryptoPSS && !isPEM:
+		return fmt.Errorf("%w: method %q needs a PEM-encoded rsa key", ErrInvalidSignature, method)
+	case method != MethodPyCryptoPSS && isPEM:
+		return fmt.Errorf("%w: method %q needs a DER-encoded rsa key", ErrInvalidSignature, method)
+	}
+	return nil
 }

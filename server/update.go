@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"time"
 

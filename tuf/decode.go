@@ -314,15 +314,21 @@ func decodeRoot(body map[string]any) (*Root, error) {
 			r.Roles[name] = nil // extra roles are tolerated
 			continue
 		}
-		o, ok := d.object(v, field)
-		if !ok {
-			return nil, d.err
+		// v1 checks only the base roles: an extra role that does not
+		// meet the rules is tolerated but not kept.
+		dd := &d
+		if !IsBaseRole(name) {
+			dd = &decoder{role: d.role}
 		}
+		o, ok := dd.object(v, field)
 		rr := &RootRole{}
-		if !d.fields(o, field, "keyids", "threshold") ||
-			!d.keyIDs(o, field, r.Keys, &rr.KeyIDs) ||
-			!d.threshold(o, field, &rr.Threshold) {
-			return nil, d.err
+		if !ok || !dd.fields(o, field, "keyids", "threshold") ||
+			!dd.keyIDs(o, field, r.Keys, &rr.KeyIDs) ||
+			!dd.threshold(o, field, &rr.Threshold) {
+			if dd == &d {
+				return nil, d.err
+			}
+			continue
 		}
 		r.Roles[name] = rr
 	}

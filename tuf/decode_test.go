@@ -216,6 +216,14 @@ func TestParseRootRules(t *testing.T) {
 			t.Fatalf("got %v, %v", r, err)
 		}
 	})
+	t.Run("InvalidExtraRoleTolerated", func(t *testing.T) {
+		r, _, err := ParseRoot(editJSON(t, valid, func(m map[string]any) {
+			roles(m)["extra"] = map[string]any{"keyids": []any{"nope"}, "threshold": json.Number("0")}
+		}))
+		if err != nil || r.Roles["extra"] != nil {
+			t.Fatalf("got %v, %v", r, err)
+		}
+	})
 	t.Run("UnknownKeyTypeKept", func(t *testing.T) {
 		k := keys.PublicKey{Type: "future", Public: []byte("opaque")}
 		root := ks.root(1)

@@ -1,10 +1,8 @@
 package tuf
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/notary-go/notary/canonicaljson"
@@ -121,12 +119,6 @@ func VerifyCanonical(msg []byte, sigs []Signature, role string, keyMap map[strin
 		if !ok || valid[s.KeyID] {
 			continue
 		}
-		if err := v1Encoding(k, s.Method); err != nil {
-			if len(skipped) < maxSkipped {
-				skipped = append(skipped, fmt.Errorf("signature by %.12s… (%s): %w", s.KeyID, s.Method, err))
-			}
-			continue
-		}
 		if err := k.Verify(s.Method, msg, s.Sig); err != nil {
 			if len(skipped) < maxSkipped {
 				skipped = append(skipped, fmt.Errorf("signature by %.12s… (%s): %w", s.KeyID, s.Method, err))
@@ -139,28 +131,6 @@ func VerifyCanonical(msg []byte, sigs []Signature, role string, keyMap map[strin
 		}
 	}
 	return &ThresholdError{Role: role, Threshold: threshold, Valid: len(valid), Skipped: skipped}
-}
-
-// v1Encoding applies v1's verifiers' rules on how an rsa key's public
-// bytes are encoded (v1 tuf/signed/verifiers.go), which keys.Verify does
-// not: "pycrypto-pkcs#1 pss" needs a plain rsa key holding PEM, while
-// rsapss and rsapkcs1v15 parse a plain rsa key as DER only.
-func v1Encoding(k keys.PublicKey, method string) error {
-	if k.Type != keys.RSA && strings.ToLower(method) != keys.MethodPyCryptoPSS {
-		return nil
-	}
-	isPEM := bytes.HasPrefix(bytes.TrimLeft(k.Public, " \t\r\n"), []byte("-----BEGIN"))
-	switch strings.ToLower(method) {
-	case keys.MethodPyCryptoPSS:
-		if k.Type != keys.RSA || !isPEM {
-			return fmt.Errorf("%w: method %q needs a PEM-encoded rsa key", keys.ErrInvalidSignature, method)
-		}
-	case keys.MethodRSAPSS, keys.MethodRSAPKCS1v15:
-		if isPEM {
-			return fmt.Errorf("%w: method %q needs a DER-encoded rsa key", keys.ErrInvalidSignature, method)
-		}
-	}
-	return nil
 }
 
 // CheckExpiry reports an *ExpiredError when expires is before now; an
