@@ -273,7 +273,11 @@ func (e *NoTrustDataError) Error() string {
 	if e.Server == "" {
 		return fmt.Sprintf("no trust data for %s is cached in the trust directory, and no trust server is configured", e.GUN)
 	}
-	return fmt.Sprintf("no trust data for %s is cached in the trust directory, and the trust server at %s cannot be read: %v", e.GUN, e.Server, rootCause(e.Err))
+	var se *ServerError
+	if errors.As(e.Err, &se) {
+		return fmt.Sprintf("no trust data for %s is cached in the trust directory, and %v", e.GUN, se)
+	}
+	return fmt.Sprintf("no trust data for %s is cached in the trust directory, and %s cannot be read: %v", e.GUN, e.Server, rootCause(e.Err))
 }
 
 // Unwrap returns ErrNoTrustData and the cause.

@@ -119,7 +119,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 	switch {
 	case err == nil:
 		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
-		repo, err := r.update(ctx, remote, r.serverName())
+		repo, err := r.updateFor(ctx, remote, r.serverName(), true)
 		if err != nil {
 			return err
 		}
@@ -135,20 +135,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		}
 	case errors.Is(err, api.ErrNotFound):
 		initial = true
-		coll, err = r.loadLocal(ctx, lookup)
-		if errors.Is(err, errNoLocalData) {
-			// v1: "No TUF data found locally or remotely - initializing
-			// repository for the first time".
-			tsKey, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
-			if kerr != nil {
-				return serverError(r.serverName(), "get the timestamp key", kerr)
-			}
-			if _, err = r.initialize(ctx, InitOptions{}, tsKey, keys.PublicKey{}); err != nil {
-				return err
-			}
-			coll, err = r.loadLocal(ctx, lookup)
-		}
-		if err != nil {
+		if coll, err = r.loadInitial(ctx, c, ks, keys.PublicKey{}); err != nil {
 			return err
 		}
 	default:
@@ -169,13 +156,17 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		// A root from an old trust directory (or from another server)
 		// names a timestamp key this server does not hold. v1 needed a
 		// manual `key rotate <gun> timestamp -r` first; do it here (root
-		// is re-signed with the root key) and try once more.
+		// is re-signed with the root key) and try once more, from the
+		// cached state again so that root goes up one version only.
 		tsKey, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
 		if kerr != nil {
 			return serverError(r.serverName(), "get the timestamp key", kerr)
 		}
 		r.warn(fmt.Errorf("the server does not hold the timestamp key the local root of %s lists: rotating the timestamp key to the server's (%s)", r.gun, tsKey.ID()))
-		if err := coll.ReplaceBaseKeys(tuf.RoleTimestamp, tsKey); err != nil {
+		if coll, err = r.loadInitial(ctx, c, ks, tsKey); err != nil {
+			return err
+		}
+		if err := r.apply(ctx, coll, changes); err != nil {
 			return err
 		}
 		files, err = r.signAndUpload(ctx, c, coll, initial, extra)
@@ -207,6 +198,40 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		}
 	}
 	return nil
+}
+
+// loadInitial prepares a first publish: the collection as cached (or
+// initialized now if nothing is), with its root certificates renewed when
+// they expire soon, and the timestamp key replaced by tsKey if given.
+func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore.Service, tsKey keys.PublicKey) (*collection.Collection, error) {
+	lookup := keyLookup{ks}
+	coll, renew, err := r.loadLocal(ctx, lookup)
+	if errors.Is(err, errNoLocalData) {
+		// v1: "No TUF data found locally or remotely - initializing
+		// repository for the first time".
+		ts, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
+		if kerr != nil {
+			return nil, serverError(r.serverName(), "get the timestamp key", kerr)
+		}
+		if _, err = r.initialize(ctx, InitOptions{}, ts, keys.PublicKey{}); err != nil {
+			return nil, err
+		}
+		coll, renew, err = r.loadLocal(ctx, lookup)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if renew {
+		if err := r.renewRootCerts(ctx, ks, coll); err != nil {
+			return nil, err
+		}
+	}
+	if tsKey.Type != "" {
+		if err := coll.ReplaceBaseKeys(tuf.RoleTimestamp, tsKey); err != nil {
+			return nil, err
+		}
+	}
+	return coll, nil
 }
 
 // uploadOrder sorts roles as root, targets, delegations, snapshot.
@@ -320,36 +345,38 @@ var errNoLocalData = errors.New("no trust data cached locally")
 // Beyond v1, which loads only the base roles, cached delegations that
 // verify are loaded too, so their targets survive the first publish of an
 // old trust directory.
-func (r *Repository) loadLocal(ctx context.Context, lookup collection.KeyLookup) (*collection.Collection, error) {
+//
+// renew reports that the root's certificates have expired or expire within
+// six months, and should be renewed (renewRootCerts).
+func (r *Repository) loadLocal(ctx context.Context, lookup collection.KeyLookup) (coll *collection.Collection, renew bool, err error) {
 	rootData, err := r.cache.Load(tuf.RoleRoot)
 	if errors.Is(err, update.ErrNotFound) {
-		return nil, errNoLocalData
+		return nil, false, errNoLocalData
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	set, err := update.NewTrustedSetFromCache(rootData, r.now(), nil, r.gun)
+	root, renew, err := r.verifyCachedRoot(rootData)
 	if err != nil {
-		return nil, fmt.Errorf("the cached root of %s cannot be used: %w", r.gun, err)
+		return nil, false, fmt.Errorf("the cached root of %s cannot be used: %w", r.gun, err)
 	}
-	root := set.Root()
 	targetsData, err := r.cache.Load(tuf.RoleTargets)
 	if errors.Is(err, update.ErrNotFound) {
-		return nil, errNoLocalData
+		return nil, false, errNoLocalData
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	trk, err := root.RoleKeys(tuf.RoleTargets)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	targets, env, err := tuf.ParseTargets(targetsData, tuf.RoleTargets)
 	if err == nil {
 		err = trk.Verify(env)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("the cached targets of %s cannot be used: %w", r.gun, err)
+		return nil, false, fmt.Errorf("the cached targets of %s cannot be used: %w", r.gun, err)
 	}
 	t := collection.Trusted{
 		Root: root, RootFile: rootData,
@@ -389,7 +416,8 @@ func (r *Repository) loadLocal(ctx context.Context, lookup collection.KeyLookup)
 			r.warn(fmt.Errorf("ignoring the cached snapshot: %w", err))
 		}
 	}
-	return collection.FromTrusted(t, lookup)
+	coll, err = collection.FromTrusted(t, lookup)
+	return coll, renew, err
 }
 
 // signAndUpload signs what changed and uploads it as one atomic update.

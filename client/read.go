@@ -29,6 +29,12 @@ func (r *Repository) readRemote() (update.Remote, string) {
 // update runs the TUF update workflow (v1 §4.4) against remote (nil: the
 // cache only) and reports what it had to put up with.
 func (r *Repository) update(ctx context.Context, remote update.Remote, source string) (*update.Repo, error) {
+	return r.updateFor(ctx, remote, source, false)
+}
+
+// updateFor is update; forWrite refuses to fall back to cached data whose
+// root certificate has expired (see readExpiredRootCert).
+func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source string, forWrite bool) (*update.Repo, error) {
 	pin, err := r.pinChecker()
 	if err != nil {
 		return nil, err
@@ -43,6 +49,9 @@ func (r *Repository) update(ctx context.Context, remote update.Remote, source st
 		repo, err = u.Load(ctx, now)
 	} else {
 		repo, err = u.Update(ctx, now)
+	}
+	if err != nil && !forWrite && isCachedRootCertExpired(err) {
+		repo, err = r.readExpiredRootCert(ctx, u, now)
 	}
 	if err != nil {
 		return nil, r.readError(err, source, now)
@@ -134,7 +143,11 @@ func (r *Repository) readError(err error, source string, now time.Time) error {
 		if source == "" {
 			return &NoTrustDataError{GUN: r.gun, Err: err}
 		}
-		return &NoTrustDataError{GUN: r.gun, Server: source, Err: offlineCause(err)}
+		cause := offlineCause(err)
+		if r.opts.Remote == nil {
+			cause = serverError(source, "fetch root.json", cause)
+		}
+		return &NoTrustDataError{GUN: r.gun, Server: source, Err: cause}
 	}
 	var off *update.OfflineError
 	if errors.As(err, &off) && source != "" {

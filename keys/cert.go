@@ -32,8 +32,8 @@ func NewRootCertificate(key *PrivateKey, gun string, notBefore, notAfter time.Ti
 	if key == nil || key.signer == nil {
 		return nil, errors.New("keys: nil private key")
 	}
-	switch key.signer.(type) {
-	case *ecdsa.PrivateKey, *rsa.PrivateKey:
+	switch key.signer.Public().(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey:
 	default:
 		return nil, fmt.Errorf("keys: cannot make a certificate for a %s key (want ecdsa or rsa)", key.Plain().Type())
 	}

@@ -9,9 +9,11 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 )
 
 // PrivateKey is a private key with the TUF public key it signs for. The
@@ -43,33 +45,40 @@ func Generate(typ string) (*PrivateKey, error) {
 	}
 }
 
-// FromCrypto wraps a standard library private key (*ecdsa.PrivateKey,
-// *rsa.PrivateKey or ed25519.PrivateKey) with its plain TUF public key.
+// FromCrypto wraps a private key (*ecdsa.PrivateKey, *rsa.PrivateKey,
+// ed25519.PrivateKey, or any crypto.Signer with such a public key) with its
+// plain TUF public key.
 func FromCrypto(signer crypto.Signer) (*PrivateKey, error) {
-	var pub PublicKey
-	switch k := signer.(type) {
-	case ed25519.PrivateKey:
-		pub = PublicKey{Type: ED25519, Public: append([]byte(nil), k.Public().(ed25519.PublicKey)...)}
-	case *ecdsa.PrivateKey:
-		der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-		if err != nil {
-			return nil, err
-		}
-		pub = PublicKey{Type: ECDSA, Public: der}
-	case *rsa.PrivateKey:
-		if k.N.BitLen() < MinRSABits {
-			return nil, fmt.Errorf("keys: rsa key of %d bits is below the %d-bit minimum", k.N.BitLen(), MinRSABits)
-		}
-		der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-		if err != nil {
-			return nil, err
-		}
-		pub = PublicKey{Type: RSA, Public: der}
-	default:
-		return nil, fmt.Errorf("keys: unsupported private key %T", signer)
+	// The key type comes from the public half, so signers whose private key
+	// lives elsewhere (a PKCS#11 token) work too.
+	pub, err := publicOf(signer.Public())
+	if err != nil {
+		return nil, fmt.Errorf("keys: unsupported private key %T: %w", signer, err)
 	}
 	return &PrivateKey{public: pub, signer: signer}, nil
 }
+
+// publicOf is the plain TUF key of a crypto public key.
+func publicOf(p crypto.PublicKey) (PublicKey, error) {
+	switch k := p.(type) {
+	case ed25519.PublicKey:
+		return PublicKey{Type: ED25519, Public: append([]byte(nil), k...)}, nil
+	case *ecdsa.PublicKey:
+		der, err := x509.MarshalPKIXPublicKey(k)
+		return PublicKey{Type: ECDSA, Public: der}, err
+	case *rsa.PublicKey:
+		if k.N.BitLen() < MinRSABits {
+			return PublicKey{}, fmt.Errorf("rsa key of %d bits is below the %d-bit minimum", k.N.BitLen(), MinRSABits)
+		}
+		der, err := x509.MarshalPKIXPublicKey(k)
+		return PublicKey{Type: RSA, Public: der}, err
+	}
+	return PublicKey{}, fmt.Errorf("public key %T", p)
+}
+
+// ErrNotExportable: the key's private half cannot be read (it lives on a
+// token), so it cannot be written to a file or a database.
+var ErrNotExportable = errors.New("keys: private key cannot be exported")
 
 // FromBytes rebuilds a key from v1's internal private form for the given
 // type: SEC1 DER for ecdsa, PKCS#1 DER for rsa, and pub||seed||pub (96
@@ -115,7 +124,7 @@ func (k *PrivateKey) Bytes() ([]byte, error) {
 	case *rsa.PrivateKey:
 		return x509.MarshalPKCS1PrivateKey(s), nil
 	}
-	return nil, fmt.Errorf("keys: unsupported private key %T", k.signer)
+	return nil, fmt.Errorf("keys: %T: %w", k.signer, ErrNotExportable)
 }
 
 // Public is the TUF public key this private key signs for.
@@ -141,10 +150,10 @@ func (k *PrivateKey) CryptoSigner() crypto.Signer { return k.signer }
 
 // Method is the signature method this key produces.
 func (k *PrivateKey) Method() string {
-	switch k.signer.(type) {
-	case ed25519.PrivateKey:
+	switch k.signer.Public().(type) {
+	case ed25519.PublicKey:
 		return MethodEdDSA
-	case *ecdsa.PrivateKey:
+	case *ecdsa.PublicKey:
 		return MethodECDSA
 	default:
 		return MethodRSAPSS
@@ -176,6 +185,32 @@ func SignWith(signer crypto.Signer, rnd io.Reader, msg []byte) ([]byte, error) {
 	case *rsa.PrivateKey:
 		digest := sha256.Sum256(msg)
 		return rsa.SignPSS(rnd, s, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: sha256.Size, Hash: crypto.SHA256})
+	}
+	// Any other crypto.Signer (a token), by its public key's type.
+	switch p := signer.Public().(type) {
+	case ed25519.PublicKey:
+		return signer.Sign(rnd, msg, crypto.Hash(0))
+	case *ecdsa.PublicKey:
+		digest := sha256.Sum256(msg)
+		der, err := signer.Sign(rnd, digest[:], crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		var rs struct{ R, S *big.Int }
+		if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) != 0 {
+			return nil, errors.New("keys: signer returned a malformed ECDSA signature")
+		}
+		size := (p.Curve.Params().BitSize + 7) / 8
+		if rs.R.Sign() <= 0 || rs.S.Sign() <= 0 || rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
+			return nil, errors.New("keys: signer returned an out-of-range ECDSA signature")
+		}
+		out := make([]byte, 2*size)
+		rs.R.FillBytes(out[:size])
+		rs.S.FillBytes(out[size:])
+		return out, nil
+	case *rsa.PublicKey:
+		digest := sha256.Sum256(msg)
+		return signer.Sign(rnd, digest[:], &rsa.PSSOptions{SaltLength: sha256.Size, Hash: crypto.SHA256})
 	}
 	return nil, fmt.Errorf("keys: unsupported private key %T", signer)
 }

@@ -60,7 +60,12 @@ fi
 export SOFTHSM2_CONF=$conf
 
 # --show-slots prints "Label:            <label>" for each initialised token.
-if softhsm2-util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+${label}[[:space:]]*$"; then
+has_token() {
+	softhsm2-util --show-slots 2>/dev/null |
+		sed -n 's/^[[:space:]]*Label:[[:space:]]*//p' | sed 's/[[:space:]]*$//' |
+		grep -Fxq -- "$label"
+}
+if has_token; then
 	echo "softhsm.sh: token \"$label\" already initialised in $dir" >&2
 else
 	echo "softhsm.sh: initialising token \"$label\" in $dir" >&2

@@ -239,11 +239,14 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (storage.Meta
 		log.Warn("using memory storage: all trust data is lost when the server stops")
 		return memory.New(), func() {}, nil, "", nil
 	}
-	if cfg.backend == "sqlite" {
-		if dir := filepath.Dir(sqlitePath(cfg.dbURL)); dir != "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, nil, nil, "", fmt.Errorf("creating the database directory: %w", err)
-			}
+	if p := sqlitePath(cfg.dbURL); cfg.backend == "sqlite" && p != "" && p != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return nil, nil, nil, "", fmt.Errorf("creating the database directory: %w", err)
+		}
+		// The database holds the (encrypted) signing keys: create it
+		// private; SQLite gives its -wal and -shm files the same mode.
+		if fh, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			fh.Close()
 		}
 	}
 	octx, cancel := context.WithTimeout(ctx, 60*time.Second)

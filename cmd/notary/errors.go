@@ -19,7 +19,20 @@ import (
 // stderr, followed by what to do about it when we can tell.
 func (a *app) printError(err error) {
 	a.endProgress()
-	fmt.Fprintf(a.stderr, "* fatal: %v\n", err)
+	msg := err.Error()
+	var pe *keystore.PassphraseError
+	if errors.As(err, &pe) {
+		// The key store's wrapping repeats itself; say it once.
+		what := "the " + pe.Role + " key"
+		if keystore.ValidID(pe.ID) {
+			what += " " + pe.ID
+		}
+		msg = fmt.Sprintf("cannot use %s: %v", what, pe.Err)
+		if pe.Attempts > 0 && pe.Err == nil {
+			msg = fmt.Sprintf("cannot use %s: wrong passphrase", what)
+		}
+	}
+	fmt.Fprintf(a.stderr, "* fatal: %s\n", msg)
 	for _, h := range a.hints(err) {
 		fmt.Fprintf(a.stderr, "  hint: %s\n", h)
 	}

@@ -14,19 +14,22 @@ const fixtures = "/work/shared/fixtures/notary-compat"
 func TestLegacyTrustDirs(t *testing.T) {
 	for _, tc := range []struct {
 		dir, gun   string
+		passphrase string
 		offline    []string // targets listed from the cache
 		staged     []string
 		afterPub   []string
 		delegation string
 	}{
 		{
-			dir: "notary0.1", gun: "docker.com/notary0.1/samplerepo",
+			dir: "notary0.1", gun: "docker.com/notary0.1/samplerepo", passphrase: "randompass",
 			offline:  []string{"LICENSE "},
 			staged:   []string{"create    targets    target    .gitignore"},
 			afterPub: []string{"LICENSE ", ".gitignore "},
 		},
 		{
-			dir: "notary0.3", gun: "docker.com/notary0.3/tst",
+			// The fixture README says randompass; the 0.3 keys decrypt
+			// with "password" (as upstream's backwards_compatibility_test).
+			dir: "notary0.3", gun: "docker.com/notary0.3/tst", passphrase: "password",
 			offline:    []string{"LICENSE ", "change ", "hello "},
 			staged:     []string{"create    targets             target    MAINTAINERS", "create    targets/releases    target    Dockerfile"},
 			afterPub:   []string{"LICENSE ", "change ", "hello ", "MAINTAINERS ", "Dockerfile "},
@@ -38,7 +41,7 @@ func TestLegacyTrustDirs(t *testing.T) {
 			c := newCLI(t, "http://127.0.0.1:1") // no server: read the cache
 			copyDir(t, filepath.Join(fixtures, tc.dir), c.trustDir)
 			for k := range testPassphrases {
-				c.env[k] = "randompass"
+				c.env[k] = tc.passphrase
 			}
 
 			r := c.ok("list", tc.gun)

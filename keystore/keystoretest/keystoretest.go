@@ -24,8 +24,13 @@ import (
 type Option func(*config)
 
 type config struct {
-	reopen func(t *testing.T, s keystore.Service) keystore.Service
+	reopen        func(t *testing.T, s keystore.Service) keystore.Service
+	nonExportable bool
 }
+
+// NonExportable is for stores whose keys never leave them (a PKCS#11
+// token): a key got from Get cannot be added back after Remove.
+func NonExportable() Option { return func(c *config) { c.nonExportable = true } }
 
 // Reopen lets Run check that keys survive a reload: reopen returns a new
 // instance over the same storage as s (a store open returned), as a new
@@ -249,6 +254,9 @@ func Run(t *testing.T, open func(t *testing.T) keystore.Service, opts ...Option)
 			t.Errorf("second Remove: err = %v, want ErrNotFound", err)
 		}
 		checkList(t, s, map[string]keystore.KeyInfo{b.ID(): {ID: b.ID(), Role: "snapshot", GUN: gun, Type: keys.ECDSA}})
+		if c.nonExportable {
+			return
+		}
 		if err := s.Add(ctx, keystore.KeyInfo{Role: "targets", GUN: gun}, keyA); err != nil {
 			t.Errorf("Add after Remove: %v", err)
 		}

@@ -36,7 +36,11 @@
 //
 // A Store is safe for concurrent use. PKCS#11 sessions are not, so each
 // call takes a session from a pool of at most Config.MaxSessions (calls
-// beyond that wait, or fail when their context is done). The store logs in
+// beyond that wait, or fail when their context is done). Calls that
+// create or destroy objects (Create, Add, Remove) run alone on the token,
+// since SoftHSM2's file store breaks when an object is written while
+// another thread reads (SoftHSMv2 issue #573); signing runs in parallel.
+// The store logs in
 // once (PKCS#11 login state belongs to the process, not the session). When
 // the token reports that the device, the session or the login went away
 // (CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_SESSION_HANDLE_INVALID,
@@ -90,7 +94,9 @@ type Config struct {
 	// from the environment (EnvPIN) or a secret file, not a flag.
 	PIN string
 	// MaxSessions bounds the sessions open at once, and so the calls in
-	// flight; 0 means DefaultMaxSessions.
+	// flight; 0 means DefaultMaxSessions. Stores of one process on the
+	// same token share the sessions of the first one opened, and its
+	// MaxSessions.
 	MaxSessions int
 }
 

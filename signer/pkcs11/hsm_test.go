@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -187,5 +186,3 @@ func mustHex(t *testing.T, id string) []byte {
 	}
 	return b
 }
-
-func describe(err error) string { return fmt.Sprintf("%v", err) }

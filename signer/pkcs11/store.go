@@ -331,6 +331,8 @@ func importTemplates(k any, label string, id []byte) (pub, priv []*pkcs11.Attrib
 			pkcs11.NewAttribute(pkcs11.CKA_EXPONENT_2, k.Precomputed.Dq.Bytes()),
 			pkcs11.NewAttribute(pkcs11.CKA_COEFFICIENT, k.Precomputed.Qinv.Bytes()),
 		)
+	case cryptoSigner:
+		return nil, nil, fmt.Errorf("pkcs11: cannot import key %s: it is held by a token, which never hands out its private half", k.k.e.info.ID)
 	default:
 		return nil, nil, fmt.Errorf("pkcs11: cannot import a %T key", k)
 	}
@@ -478,8 +480,10 @@ func (s *Store) List(ctx context.Context) ([]keystore.KeyInfo, error) {
 	return out, nil
 }
 
-// Remove destroys the key's objects on the token. An ID with no object
-// wraps keystore.ErrNotFound.
+// Remove destroys the key's objects on the token: its private and public
+// key objects and any other object filed under its CKA_ID (a certificate
+// some tool put there). An ID with no private key object wraps
+// keystore.ErrNotFound, after leftovers under that ID are destroyed.
 func (s *Store) Remove(ctx context.Context, id string) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -490,26 +494,25 @@ func (s *Store) Remove(ctx context.Context, id string) error {
 	}
 	defer s.t.forget(id)
 	return s.doWrite(ctx, func(p *pkcs11.Ctx, sh pkcs11.SessionHandle) error {
-		// Every object filed under the ID: private and public keys, and a
-		// certificate should some tool have put one there.
+		privs, err := findByID(p, sh, pkcs11.CKO_PRIVATE_KEY, raw)
+		if err != nil {
+			return err
+		}
+		if len(privs) == 0 {
+			if err := errNotLoggedIn(p, sh); err != nil {
+				return err
+			}
+		}
 		hs, err := findObjects(p, sh, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_ID, raw)})
 		if err != nil {
 			return err
 		}
-		destroyed := 0
 		for _, h := range hs {
-			switch err := p.DestroyObject(sh, h); {
-			case err == nil:
-				destroyed++
-			case isCode(err, pkcs11.CKR_OBJECT_HANDLE_INVALID):
-			default:
+			if err := p.DestroyObject(sh, h); err != nil && !isCode(err, pkcs11.CKR_OBJECT_HANDLE_INVALID) {
 				return fmt.Errorf("pkcs11: destroying key %s: %w", id, err)
 			}
 		}
-		if destroyed == 0 {
-			if err := errNotLoggedIn(p, sh); err != nil {
-				return err
-			}
+		if len(privs) == 0 {
 			return &keystore.NotFoundError{ID: id}
 		}
 		return nil

@@ -40,17 +40,6 @@ func TestSoftHSM(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("Conformance", func(t *testing.T) {
-		// keystoretest.Run checks every key Get returns by signing with it,
-		// which needs keys.FromCrypto to take a token-backed signer.
-		s := openStore(t, env)
-		pub, err := s.Create(ctx, "targets", gun, keys.ECDSA)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.Get(ctx, pub.ID()); errors.Is(err, ErrKeyNotExportable) {
-			t.Skipf("keystoretest.Run needs Get to return a token-backed *keys.PrivateKey, which keys.FromCrypto "+
-				"does not accept yet (%v); TokenConformance runs the suite's checks through Signer instead", err)
-		}
 		open := func(t *testing.T) keystore.Service { return openStore(t, env) }
 		keystoretest.Run(t, open, keystoretest.Reopen(func(t *testing.T, old keystore.Service) keystore.Service {
 			cfg := old.(*Store).Config()
@@ -61,12 +50,12 @@ func TestSoftHSM(t *testing.T) {
 			}
 			t.Cleanup(func() { s.Close() })
 			return s
-		}))
+		}), keystoretest.NonExportable())
 	})
 
 	t.Run("TokenConformance", func(t *testing.T) { tokenConformance(t, env) })
 
-	t.Run("GetNotExportable", func(t *testing.T) {
+	t.Run("GetTokenBacked", func(t *testing.T) {
 		s := openStore(t, env)
 		pub, err := s.Create(ctx, "targets", gun, keys.ECDSA)
 		if err != nil {
@@ -74,22 +63,13 @@ func TestSoftHSM(t *testing.T) {
 		}
 		key, info, err := s.Get(ctx, pub.ID())
 		if err != nil {
-			if !errors.Is(err, ErrKeyNotExportable) {
-				t.Fatalf("Get: err = %v, want ErrKeyNotExportable", err)
-			}
-			var ne *NotExportableError
-			if !errors.As(err, &ne) || ne.ID != pub.ID() {
-				t.Errorf("Get: err = %#v, want a *NotExportableError for %s", err, pub.ID())
-			}
-			t.Logf("Get: %v", err)
-			return
+			t.Fatalf("Get: %v", err)
 		}
-		// Once keys.FromCrypto takes any crypto.Signer: a token-backed key.
 		if info.ID != pub.ID() || key.CanonicalID() != pub.ID() {
 			t.Errorf("Get = %s, %+v; want key %s", key.CanonicalID(), info, pub.ID())
 		}
-		if _, err := key.Bytes(); err == nil {
-			t.Error("a token key's Bytes returned private key bytes")
+		if _, err := key.Bytes(); !errors.Is(err, keys.ErrNotExportable) {
+			t.Errorf("a token key's Bytes: err = %v, want keys.ErrNotExportable", err)
 		}
 		checkKeySigns(t, key, pub)
 	})
@@ -464,6 +444,12 @@ func TestSoftHSM(t *testing.T) {
 		}
 		checkSigner(t, k)
 		p := s.t.mod.ctx
+		gen := func() uint64 {
+			s.t.mu.Lock()
+			defer s.t.mu.Unlock()
+			return s.t.gen
+		}
+		g0 := gen()
 		// Every session closed behind the store's back, as when a token
 		// is pulled out and put back: the login is gone with them.
 		if err := p.CloseAllSessions(slotOf(s)); err != nil {
@@ -473,7 +459,11 @@ func TestSoftHSM(t *testing.T) {
 		if _, err := s.List(ctx); err != nil {
 			t.Errorf("List after sessions were closed: %v", err)
 		}
-		// Logged out behind the store's back.
+		if g1 := gen(); g1 != g0+1 {
+			t.Errorf("connection generation %d -> %d after sessions were closed, want one reconnect", g0, g1)
+		}
+		// Logged out behind the store's back: private objects vanish from
+		// view, which must not read as "key not found".
 		sh, err := p.OpenSession(slotOf(s), pkcs11.CKF_SERIAL_SESSION)
 		if err != nil {
 			t.Fatal(err)
@@ -481,8 +471,24 @@ func TestSoftHSM(t *testing.T) {
 		if err := p.Logout(sh); err != nil {
 			t.Fatal(err)
 		}
+		g1 := gen()
 		checkSigner(t, k)
-		_ = p.CloseSession(sh)
+		if g2 := gen(); g2 != g1+1 {
+			t.Errorf("connection generation %d -> %d after a logout, want one reconnect", g1, g2)
+		}
+		if err := p.CloseSession(sh); !isCode(err, pkcs11.CKR_SESSION_HANDLE_INVALID) {
+			t.Errorf("closing a session from before the reconnect: %v, want CKR_SESSION_HANDLE_INVALID", err)
+		}
+		if l, err := s.List(ctx); err != nil || len(l) != 1 {
+			t.Errorf("List after a logout = %v, %v; want the one key", l, err)
+		}
+		pub2, err := s.Create(ctx, "timestamp", gun, keys.ECDSA)
+		if err != nil {
+			t.Fatalf("Create after a reconnect: %v", err)
+		}
+		if err := s.Remove(ctx, pub2.ID()); err != nil {
+			t.Errorf("Remove after a reconnect: %v", err)
+		}
 		if _, err := s.Create(ctx, "timestamp", gun, keys.ECDSA); err != nil {
 			t.Errorf("Create after a reconnect: %v", err)
 		}

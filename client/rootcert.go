@@ -1,0 +1,200 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/notary-go/notary/collection"
+	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/keystore"
+	"github.com/notary-go/notary/trustpin"
+	"github.com/notary-go/notary/tuf"
+	"github.com/notary-go/notary/update"
+)
+
+// Root certificates are valid for ten years (v1 §3.5). A trust directory
+// whose cached root still has its original certificate stops loading after
+// that: v0.7.0 (and package update) check the certificate expiry of the
+// cached root like that of a new one. The sheet (§3.5) says expiry is not
+// checked for the previously trusted root, and nothing else about the root
+// is weaker for it: its signatures, its own expiry and those of every other
+// role are still checked. So this package
+//
+//   - reads such a collection from the cache, with a warning, verifying
+//     every signature as of a moment the certificate was valid and every
+//     expiry against the real clock (readExpiredRootCert);
+//   - renews the certificates (same root keys, new ten-year certificates)
+//     when such a collection is published for the first time from the
+//     trust directory (renewRootCerts), e.g. an old Notary 0.3 trust dir.
+
+// RootCertExpiredWarning says that the cached root's certificates have
+// expired, so the data shown is the cached data, not refreshed from the
+// server. Publishing with the root key renews the certificates.
+type RootCertExpiredWarning struct {
+	GUN     string
+	Expired time.Time
+}
+
+func (w *RootCertExpiredWarning) Error() string {
+	return fmt.Sprintf("the root certificate of %s expired on %s: showing the trust data cached in the trust directory; a publish with the root key renews the certificate", w.GUN, w.Expired.UTC().Format(time.RFC3339))
+}
+
+// isCachedRootCertExpired reports whether an update failed only because
+// the cached root's certificates have expired.
+func isCachedRootCertExpired(err error) bool {
+	var re *update.RoleError
+	return errors.As(err, &re) && re.Role == tuf.RoleRoot && re.Cached && errors.Is(err, trustpin.ErrCertExpired)
+}
+
+// rootCertsValidity returns the latest NotAfter among the certificates of
+// root's root role.
+func rootCertsValidity(root *tuf.Root) (time.Time, error) {
+	rk, err := root.RoleKeys(tuf.RoleRoot)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var latest time.Time
+	for _, id := range rk.KeyIDs {
+		k, ok := rk.Keys[id]
+		if !ok || !k.IsX509() {
+			continue
+		}
+		leaf, _, err := trustpin.SplitBundle(k)
+		if err != nil {
+			continue
+		}
+		if leaf.NotAfter.After(latest) {
+			latest = leaf.NotAfter
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}, errors.New("the root has no certificate")
+	}
+	return latest, nil
+}
+
+// readExpiredRootCert loads the cached collection whose root certificates
+// have expired: signatures and hashes as of the last second the newest
+// certificate was valid, expiries against now.
+func (r *Repository) readExpiredRootCert(ctx context.Context, u *update.Updater, now time.Time) (*update.Repo, error) {
+	data, err := r.cache.Load(tuf.RoleRoot)
+	if err != nil {
+		return nil, err
+	}
+	root, _, err := tuf.ParseRoot(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := tuf.CheckExpiry(tuf.RoleRoot, root.Expires, now); err != nil {
+		return nil, &update.RoleError{Role: tuf.RoleRoot, Cached: true, Err: err}
+	}
+	validUntil, err := rootCertsValidity(root)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := u.Load(ctx, validUntil.Add(-time.Second))
+	if err != nil {
+		return nil, err
+	}
+	check := func(role string, expires time.Time) error {
+		if err := tuf.CheckExpiry(role, expires, now); err != nil {
+			return &update.RoleError{Role: role, Cached: true, Err: err}
+		}
+		return nil
+	}
+	if err := check(tuf.RoleTimestamp, repo.Timestamp.Expires); err != nil {
+		return nil, err
+	}
+	if err := check(tuf.RoleSnapshot, repo.Snapshot.Expires); err != nil {
+		return nil, err
+	}
+	for _, role := range repo.Roles() {
+		if t := repo.Targets(role); t != nil {
+			if err := check(role, t.Expires); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.warn(&RootCertExpiredWarning{GUN: r.gun, Expired: validUntil})
+	return repo, nil
+}
+
+// verifyCachedRoot checks a cached root for a first publish: well formed,
+// certificates for the GUN, self-signed meeting its threshold. Expired
+// certificates are accepted (the root is the trust directory's own pin)
+// and reported with renew set.
+func (r *Repository) verifyCachedRoot(data []byte) (root *tuf.Root, renew bool, err error) {
+	set, err := update.NewTrustedSetFromCache(data, r.now(), nil, r.gun)
+	if err == nil {
+		root := set.Root()
+		if until, verr := rootCertsValidity(root); verr == nil && until.Before(r.now().AddDate(0, 6, 0)) {
+			return root, true, nil // renew certificates that expire within six months too
+		}
+		return root, false, nil
+	}
+	if !errors.Is(err, trustpin.ErrCertExpired) {
+		return nil, false, err
+	}
+	root, env, perr := tuf.ParseRoot(data)
+	if perr != nil {
+		return nil, false, perr
+	}
+	validUntil, verr := rootCertsValidity(root)
+	if verr != nil {
+		return nil, false, err
+	}
+	if _, verr := update.NewTrustedSetFromCache(data, validUntil.Add(-time.Second), nil, r.gun); verr != nil {
+		return nil, false, fmt.Errorf("%w (and it does not verify while its certificate was valid either: %w)", err, verr)
+	}
+	rk, verr := root.RoleKeys(tuf.RoleRoot)
+	if verr == nil {
+		verr = rk.Verify(env)
+	}
+	if verr != nil {
+		return nil, false, verr
+	}
+	return root, true, nil
+}
+
+// renewRootCerts replaces the root's certificates with new ones for the
+// same root keys, made with the keys the trust directory holds (v1 makes
+// the same certificate on init: CN = GUN, ten years). The new root is
+// signed by the same keys, under the old and new certificates.
+func (r *Repository) renewRootCerts(ctx context.Context, ks keystore.Service, coll *collection.Collection) error {
+	root := coll.Root()
+	rk, err := root.RoleKeys(tuf.RoleRoot)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	var renewed []keys.PublicKey
+	for _, id := range rk.KeyIDs {
+		k, ok := rk.Keys[id]
+		if !ok {
+			continue
+		}
+		cid, err := k.CanonicalID()
+		if err != nil {
+			continue
+		}
+		priv, _, err := ks.Get(ctx, cid)
+		if errors.Is(err, keystore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		pub, err := collection.RootCertificateKey(priv, r.gun, now)
+		if err != nil {
+			return err
+		}
+		renewed = append(renewed, pub)
+	}
+	if len(renewed) == 0 {
+		return fmt.Errorf("the root certificate of %s has expired (or expires within six months) and no root key to renew it is in the trust directory", r.gun)
+	}
+	r.warn(fmt.Errorf("renewing the root certificate of %s (same root key, valid for ten years)", r.gun))
+	return coll.ReplaceBaseKeys(tuf.RoleRoot, renewed...)
+}

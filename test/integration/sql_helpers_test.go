@@ -1,0 +1,455 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/notary-go/notary/signer"
+	"github.com/notary-go/notary/signer/keydb"
+	"github.com/notary-go/notary/storage/sqlstore/drivers"
+	"github.com/notary-go/notary/storage/sqlstore/sqltest"
+)
+
+// ciMode reports whether missing prerequisites must fail rather than skip.
+func ciMode() bool { return os.Getenv("CI") == "true" }
+
+// need skips the test with why, or fails it under CI=true.
+func need(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if ciMode() {
+		t.Fatal(msg + " (CI=true: required)")
+	}
+	t.Skip(msg)
+}
+
+// repoRoot is the module root, two levels up from this package.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// v1Bin returns the directory of the upstream v0.7.0 binaries
+// ($NOTARY_V1_BIN, filled by scripts/install-peers.sh).
+func v1Bin(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("NOTARY_V1_BIN")
+	if dir == "" {
+		need(t, "NOTARY_V1_BIN is not set: run scripts/install-peers.sh and export NOTARY_V1_BIN=$PWD/.tools/bin")
+	}
+	for _, n := range []string{"notary", "notary-server"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			need(t, "upstream %s missing in NOTARY_V1_BIN=%s: run scripts/install-peers.sh", n, dir)
+		}
+	}
+	return dir
+}
+
+// upstreamMigrations returns upstream's migrations/<kind>/<engine>
+// directory (kind "server" or "signer", engine "postgresql" or "mysql")
+// from the tools module's module cache.
+func upstreamMigrations(t testing.TB, kind, engine string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-C", filepath.Join(repoRoot(t), "tools"), "-m", "-f", "{{.Dir}}", "github.com/theupdateframework/notary").Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		need(t, "upstream notary v0.7.0 sources not in the module cache (go list in tools/: %v); run scripts/install-peers.sh", err)
+	}
+	return filepath.Join(dir, "migrations", kind, engine)
+}
+
+// engineDir maps our backend names to upstream's migration directories.
+var engineDir = map[string]string{"postgres": "postgresql", "mysql": "mysql"}
+
+// upstreamDB creates an isolated database (PostgreSQL schema or MySQL
+// database) holding upstream's schema for kind, built by applying
+// upstream's own golang-migrate files in order. It returns the DSN (valid
+// for upstream's binaries and for our drivers) and an open pool.
+func upstreamDB(t testing.TB, backend, kind string) (string, *sql.DB) {
+	t.Helper()
+	dsn := sqltest.DSN(t, backend)
+	db, _, err := drivers.OpenDB(context.Background(), backend, dsn, drivers.Options{MaxOpenConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	dir := upstreamMigrations(t, kind, engineDir[backend])
+	files, err := filepath.Glob(filepath.Join(dir, "*.up.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no upstream migrations in %s: %v", dir, err)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(string(b), ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("upstream migration %s: %v\n%s", filepath.Base(f), err, stmt)
+			}
+		}
+	}
+	return dsn, db
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// A proc is a process started by a test, killed at cleanup; its output
+// goes to a log file shown when the test fails.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func startProc(t testing.TB, name, bin string, args []string, env []string) *proc {
+	t.Helper()
+	logf := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logf, done: make(chan struct{})}
+	go func() { cmd.Wait(); f.Close(); close(p.done) }() //nolint:errcheck // exit status is irrelevant
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf)
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("--- tail of %s log:\n%s", name, b)
+		}
+	})
+	return p
+}
+
+// stop kills the process (it holds no state worth a graceful stop here)
+// and waits for it.
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Kill() //nolint:errcheck
+	<-p.done
+}
+
+// waitHTTP polls url until it answers 200, or fails the test.
+func waitHTTP(t testing.TB, url string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if p != nil {
+			select {
+			case <-p.done:
+				t.Fatalf("%s exited before answering %s", p.name, url)
+			default:
+			}
+		}
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within 30s", url)
+}
+
+// cliPassphrases are the upstream CLI's passphrases for every test.
+var cliPassphrases = []string{
+	"NOTARY_ROOT_PASSPHRASE=root-passphrase", "NOTARY_TARGETS_PASSPHRASE=targets-passphrase",
+	"NOTARY_SNAPSHOT_PASSPHRASE=snapshot-passphrase", "NOTARY_DELEGATION_PASSPHRASE=delegation-passphrase",
+}
+
+// notaryCLI runs the upstream notary client against serverURL with the
+// trust directory dir and returns its combined output.
+func notaryCLI(t testing.TB, serverURL, dir string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	full := append([]string{"-s", serverURL, "-d", dir}, args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(v1Bin(t), "notary"), full...)
+	cmd.Env = append(os.Environ(), cliPassphrases...)
+	cmd.Env = append(cmd.Env, "NOTARY_AUTH=")
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// mustCLI is notaryCLI failing the test on error.
+func mustCLI(t testing.TB, serverURL, dir string, args ...string) string {
+	t.Helper()
+	out, err := notaryCLI(t, serverURL, dir, args...)
+	if err != nil {
+		t.Fatalf("notary %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// listedTargets parses the target names of `notary list` output.
+func listedTargets(out string) []string {
+	var names []string
+	header := true
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if header {
+			if f[0] == "NAME" {
+				header = false
+			}
+			continue
+		}
+		if strings.HasPrefix(f[0], "---") {
+			continue
+		}
+		names = append(names, f[0])
+	}
+	sort.Strings(names)
+	return names
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// ourServerBinary builds ./cmd/notary-server once per test binary run.
+func ourServerBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "notary-sql-it-")
+		if buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-C", repoRoot(t), "-o", filepath.Join(buildDir, "notary-server"), "./cmd/notary-server").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/notary-server: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "notary-server")
+}
+
+// A pki is a throw-away CA with server and client certificates for
+// 127.0.0.1, written as PEM files.
+type pki struct {
+	dir              string
+	ca               *x509.Certificate
+	caKey            *ecdsa.PrivateKey
+	caFile           string
+	pool             *x509.CertPool
+	serverCert       tls.Certificate
+	certFile         string // server certificate (also valid as a client's)
+	keyFile          string
+	clientCertFile   string
+	clientKeyFile    string
+	clientCertTLS    tls.Certificate
+	serialsIssuedMux sync.Mutex
+	serial           int64
+}
+
+func newPKI(t testing.TB) *pki {
+	t.Helper()
+	p := &pki{dir: t.TempDir()}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "notary integration test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ca, _ = x509.ParseCertificate(der)
+	p.caKey = key
+	p.caFile = p.write(t, "ca.crt", "CERTIFICATE", der)
+	p.pool = x509.NewCertPool()
+	p.pool.AddCert(p.ca)
+	p.serverCert, p.certFile, p.keyFile = p.issue(t, "server")
+	p.clientCertTLS, p.clientCertFile, p.clientKeyFile = p.issue(t, "client")
+	return p
+}
+
+func (p *pki) write(t testing.TB, name, typ string, der []byte) string {
+	t.Helper()
+	f := filepath.Join(p.dir, name)
+	if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (p *pki) issue(t testing.TB, name string) (tls.Certificate, string, string) {
+	t.Helper()
+	p.serialsIssuedMux.Lock()
+	p.serial++
+	serial := p.serial + 1
+	p.serialsIssuedMux.Unlock()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "notary-" + name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		DNSNames:    []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := p.write(t, name+".crt", "CERTIFICATE", der)
+	keyFile := p.write(t, name+".key", "EC PRIVATE KEY", kder)
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, certFile, keyFile
+}
+
+// startSigner serves our signer over kdb on 127.0.0.1 with mutual TLS
+// (the PKI's server certificate; clients need one from its CA) and
+// returns its address. It stops at cleanup.
+func startSigner(t testing.TB, p *pki, kdb *keydb.DB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(signer.ServerTLSConfig(p.serverCert, p.pool))))
+	signer.NewServer(kdb, signer.Options{}).Register(gs)
+	go gs.Serve(l) //nolint:errcheck // ends with Stop
+	t.Cleanup(gs.Stop)
+	return l.Addr().String()
+}
+
+// passMap resolves aliases from a map, like NOTARY_SIGNER_<ALIAS>.
+func passMap(m map[string]string) keydb.PassphraseFunc {
+	return func(alias string) (string, error) {
+		if p, ok := m[alias]; ok {
+			return p, nil
+		}
+		return "", &keydb.MissingPassphraseError{Alias: alias, Source: keydb.EnvVar(alias)}
+	}
+}
+
+// upstreamServerConfig writes a v0.7.0 notary-server config: plain HTTP
+// on addr, storage backend/dsn, and a remote signer at signerAddr reached
+// with the PKI's client certificate.
+func upstreamServerConfig(t testing.TB, p *pki, addr, backend, dsn, signerAddr string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(signerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`{
+ "server": {"http_addr": %q},
+ "trust_service": {"type": "remote", "hostname": %q, "port": %q, "tls_ca_file": %q, "key_algorithm": "ecdsa",
+                   "tls_client_cert": %q, "tls_client_key": %q},
+ "logging": {"level": "info"},
+ "storage": {"backend": %q, "db_url": %q}
+}`, addr, host, port, p.caFile, p.clientCertFile, p.clientKeyFile, backend, dsn)
+	f := filepath.Join(t.TempDir(), "server.json")
+	if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// ourServerConfig writes our notary-server's config for storage
+// backend/dsn with in-process signing (plain HTTP on addr).
+func ourServerConfig(t testing.TB, addr, backend, dsn string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`{"server": {"http_addr": %q}, "logging": {"level": "warn"}, "storage": {"backend": %q, "db_url": %q}}`, addr, backend, dsn)
+	f := filepath.Join(t.TempDir(), "our-server.json")
+	if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// getBody GETs url and returns status and body.
+func getBody(t testing.TB, client *http.Client, url string) (int, []byte) {
+	t.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, b.Bytes()
+}

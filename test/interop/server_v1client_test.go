@@ -1,0 +1,355 @@
+//go:build interop
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/server/servertest"
+	"github.com/notary-go/notary/tuf"
+)
+
+// skipDelegationUploads is the message for the steps an unpatched v0.7.0
+// server cannot do (protocol §5.2, docs/upstream-notes.md §0).
+const skipDelegationUploads = "v0.7.0 server built with Go ≥1.17 rejects delegation uploads (400 INVALID_ROLE)"
+
+// TestServerWithV1Client runs the v0.7.0 notary CLI through a full
+// scenario against our server (SQLite, TLS), and, to prove the scenario
+// itself, against v0.7.0's server: unpatched (delegation uploads skipped)
+// and patched with the raw multipart filename (everything).
+func TestServerWithV1Client(t *testing.T) {
+	v1Bin(t)
+	for _, tc := range []struct {
+		kind        serverKind
+		delegations bool
+	}{
+		{ourServer, true},
+		{upstreamServer, false},
+		{upstreamPatchedServer, true},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, tc.kind, serverOptions{})
+			runV1Scenario(t, srv, tc.delegations)
+		})
+	}
+}
+
+func contains(t *testing.T, what, out string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(out, s) {
+			t.Errorf("%s: output does not contain %q:\n%s", what, s, out)
+		}
+	}
+}
+
+func lacks(t *testing.T, what, out string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if strings.Contains(out, s) {
+			t.Errorf("%s: output contains %q:\n%s", what, s, out)
+		}
+	}
+}
+
+func runV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
+	const gun = "example.com/interop/app"
+	c := newV1Client(t, srv)
+	payload := []byte("the payload of v1\n")
+	sum := sha256.Sum256(payload)
+	digest := hex.EncodeToString(sum[:])
+	f1 := c.file("v1.txt", payload)
+
+	// init with auto-publish: root, targets, snapshot (client key),
+	// timestamp from the server.
+	out := c.must("init", gun, "-p")
+	contains(t, "init -p", out, "Successfully published changes for repository "+gun)
+
+	// add and addhash.
+	out = c.must("add", gun, "v1", f1, "-p")
+	contains(t, "add", out, `Addition of target "v1"`, "Successfully published")
+	other := sha256.Sum256([]byte("other"))
+	out = c.must("addhash", gun, "v2", "5", "--sha256", hex.EncodeToString(other[:]), "-p")
+	contains(t, "addhash", out, `Addition of target "v2"`, "Successfully published")
+
+	out = c.must("list", gun)
+	contains(t, "list", out, "v1", digest, strconv.Itoa(len(payload)), "v2", hex.EncodeToString(other[:]), "targets")
+
+	out = c.must("lookup", gun, "v1")
+	contains(t, "lookup", out, "v1", digest, strconv.Itoa(len(payload)))
+
+	// verify reads the payload on stdin and echoes it when it matches.
+	out, err := c.run(payload, "verify", gun, "v1")
+	if err != nil || out != string(payload) {
+		t.Errorf("verify of the right payload: %v, output %q", err, out)
+	}
+	if out, err := c.run([]byte("tampered\n"), "verify", gun, "v1"); err == nil {
+		t.Errorf("verify of a tampered payload succeeded: %q", out)
+	}
+
+	// remove.
+	out = c.must("remove", gun, "v2", "-p")
+	contains(t, "remove", out, "Successfully published")
+	out = c.must("list", gun)
+	lacks(t, "list after remove", out, "v2 ")
+
+	// status and reset of unpublished changes.
+	c.must("add", gun, "v3", f1)
+	out = c.must("status", gun)
+	contains(t, "status", out, "Unpublished changes for "+gun, "create", "v3")
+	c.must("reset", gun, "--all")
+	out = c.must("status", gun)
+	contains(t, "status after reset", out, "No unpublished changes for "+gun)
+
+	// Delegations.
+	certFile, keyFile := delegationCert(t, c.dir, "releases")
+	out = c.must("delegation", "add", gun, "targets/releases", certFile, "--all-paths", "-p")
+	contains(t, "delegation add", out, "Addition of delegation role targets/releases", "Successfully published")
+	out = c.must("delegation", "list", gun)
+	contains(t, "delegation list", out, "targets/releases", `""`)
+	c.must("key", "import", keyFile, "-r", "targets/releases")
+	if delegations {
+		out = c.must("add", gun, "rel1", f1, "--roles", "targets/releases", "-p")
+		contains(t, "add into a delegation", out, "Successfully published")
+		out = c.must("list", gun)
+		contains(t, "list with a delegation", out, "rel1", "targets/releases")
+		out = c.must("witness", gun, "targets/releases", "-p")
+		contains(t, "witness", out, "Successfully published")
+	} else {
+		t.Log(skipDelegationUploads + ": skipping publishing into targets/releases and witnessing it")
+		out, err := c.run(nil, "add", gun, "rel1", f1, "--roles", "targets/releases", "-p")
+		if err == nil {
+			t.Errorf("the unpatched v0.7.0 server accepted a delegation upload:\n%s", out)
+		}
+		c.must("reset", gun, "--all")
+	}
+	out = c.must("witness", gun, "targets", "-p")
+	contains(t, "witness targets", out, "Successfully published")
+
+	// Key rotations: snapshot and timestamp to server-managed keys, and a
+	// new local targets key.
+	out = c.must("key", "rotate", gun, "snapshot", "-r")
+	contains(t, "rotate snapshot -r", out, "Successfully rotated snapshot key for repository "+gun)
+	out = c.must("key", "rotate", gun, "timestamp", "-r")
+	contains(t, "rotate timestamp -r", out, "Successfully rotated timestamp key for repository "+gun)
+	out = c.must("key", "rotate", gun, "targets")
+	contains(t, "rotate targets", out, "Successfully rotated targets key for repository "+gun)
+	// Publishing still works with the server signing the snapshot.
+	out = c.must("add", gun, "v4", f1, "-p")
+	contains(t, "add after rotations", out, "Successfully published")
+
+	// Remove the delegation again.
+	out = c.must("delegation", "remove", gun, "targets/releases", "-y", "-p")
+	contains(t, "delegation remove", out, "Successfully published")
+	out = c.must("delegation", "list", gun)
+	lacks(t, "delegation list after remove", out, "targets/releases")
+
+	// A second client, with a new trust directory, sees everything.
+	c2 := newV1Client(t, srv)
+	out = c2.must("list", gun)
+	contains(t, "fresh client list", out, "v1", "v4", digest)
+	lacks(t, "fresh client list", out, "v2 ", "v3 ", "rel1")
+	out, err = c2.run(payload, "verify", gun, "v4")
+	if err != nil || out != string(payload) {
+		t.Errorf("fresh client verify: %v, output %q", err, out)
+	}
+
+	// delete --remote: the collection is gone for everyone.
+	out = c.must("delete", gun, "--remote")
+	contains(t, "delete --remote", out, "Successfully deleted local and remote trust data for repository "+gun)
+	c3 := newV1Client(t, srv)
+	if out, err := c3.run(nil, "list", gun); err == nil {
+		t.Errorf("list after delete --remote succeeded:\n%s", out)
+	} else {
+		contains(t, "list after delete --remote", out, "does not have trust data for "+gun)
+	}
+}
+
+// TestServerCrashRecovery kills our server (SIGKILL) while clients publish
+// to SQLite, restarts it, and checks that nothing acknowledged was lost
+// and no partial update is ever served: every stored timestamp, current
+// or historical, leads to a complete snapshot and complete role files.
+func TestServerCrashRecovery(t *testing.T) {
+	srv := startServer(t, ourServer, serverOptions{})
+	ctx := context.Background()
+	const gun = "example.com/interop/crash"
+	hc := srv.HTTPClient()
+	c, err := api.NewClient(srv.URL, gun, api.ClientOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsKey, err := c.GetKey(ctx, "timestamp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snKey, err := c.GetKey(ctx, "snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := servertest.NewRepo(gun, tsKey, snKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := repo.Initial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, parts); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 4
+	roles := make([]string, writers)
+	for i := range roles {
+		roles[i] = fmt.Sprintf("targets/w%d", i)
+		if err := repo.AddDelegation(roles[i], ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if parts, err = repo.Publish(tuf.RoleTargets); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, parts); err != nil {
+		t.Fatal(err)
+	}
+
+	type ack struct {
+		role    string
+		version int64
+		data    []byte
+	}
+	var (
+		mu    sync.Mutex
+		acked []ack
+		total int
+	)
+	for cycle := 0; cycle < 3; cycle++ {
+		var wg sync.WaitGroup
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(role string) {
+				defer wg.Done()
+				// Start from what the server holds now.
+				body := &tuf.Targets{Type: tuf.TypeTargets, Targets: map[string]tuf.FileMeta{}}
+				if cur, err := c.GetMeta(ctx, role, 0); err == nil {
+					if body, _, err = tuf.ParseTargets(cur, role); err != nil {
+						t.Errorf("%s: %v", role, err)
+						return
+					}
+				}
+				for n := 0; ; n++ {
+					body.Version++
+					body.Expires = time.Now().Add(time.Hour)
+					fm, _ := tuf.NewFileMeta([]byte(fmt.Sprint(role, body.Version)))
+					if body.Targets == nil {
+						body.Targets = map[string]tuf.FileMeta{}
+					}
+					body.Targets[fmt.Sprintf("t%d", body.Version)] = fm
+					_, data, err := tuf.Sign(ctx, body, tuf.LocalSigner(repo.DelegationKeys[role]))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					err = c.Publish(ctx, []api.Part{{Role: role, Data: data}})
+					if err != nil {
+						var ne *api.NetworkError
+						if !errors.As(err, &ne) {
+							t.Errorf("%s v%d: %v (want success, or a network error when the server dies)", role, body.Version, err)
+						}
+						return // the server is gone; the outcome is unknown
+					}
+					mu.Lock()
+					acked = append(acked, ack{role, body.Version, data})
+					mu.Unlock()
+				}
+			}(roles[i])
+		}
+		time.Sleep(time.Duration(400+cycle*150) * time.Millisecond)
+		srv.Kill()
+		wg.Wait()
+		srv.Restart(t)
+
+		mu.Lock()
+		t.Logf("cycle %d: %d publishes acknowledged so far", cycle, len(acked))
+		if len(acked) == total {
+			t.Errorf("cycle %d: no publish was acknowledged before the kill", cycle)
+		}
+		total = len(acked)
+		// Nothing acknowledged is lost.
+		latest := map[string]int64{}
+		for _, a := range acked {
+			b, err := c.GetMetaByVersion(ctx, a.role, a.version, 0)
+			if err != nil || !bytes.Equal(b, a.data) {
+				t.Errorf("acknowledged %s v%d lost after the crash (%v)", a.role, a.version, err)
+			}
+			latest[a.role] = max(latest[a.role], a.version)
+		}
+		mu.Unlock()
+		for role, v := range latest {
+			cur, err := c.GetMeta(ctx, role, 0)
+			if err != nil {
+				t.Fatalf("current %s: %v", role, err)
+			}
+			tg, _, err := tuf.ParseTargets(cur, role)
+			if err != nil || tg.Version < v {
+				t.Errorf("current %s is v%d (%v), older than acknowledged v%d", role, tg.Version, err, v)
+			}
+		}
+		checkHistoryComplete(t, c)
+	}
+}
+
+// checkHistoryComplete walks every timestamp the changefeed records: each
+// must be stored, and lead (by hash) to a stored snapshot whose every
+// entry is a stored file with matching hashes. A partial update would
+// leave one of them missing.
+func checkHistoryComplete(t *testing.T, c *api.Client) {
+	t.Helper()
+	ctx := context.Background()
+	cf, err := c.Changefeed(ctx, "", 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range cf.Records {
+		if rec.Category != "update" {
+			continue
+		}
+		tsb, err := c.GetMetaByVersion(ctx, "timestamp", rec.Version, 0)
+		if err != nil {
+			t.Fatalf("timestamp v%d of the changefeed: %v", rec.Version, err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(tsb)); got != rec.SHA256 {
+			t.Errorf("timestamp v%d: sha256 %s, changefeed says %s", rec.Version, got, rec.SHA256)
+		}
+		ts, _, err := tuf.ParseTimestamp(tsb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm := ts.Meta["snapshot"]
+		snb, err := c.GetMetaByHash(ctx, "snapshot", fm.SHA256Hex(), fm.Length)
+		if err != nil || fm.Check(snb) != nil {
+			t.Fatalf("timestamp v%d: its snapshot is missing or wrong (%v)", rec.Version, err)
+		}
+		sn, _, err := tuf.ParseSnapshot(snb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for role, m := range sn.Meta {
+			b, err := c.GetMetaByHash(ctx, role, m.SHA256Hex(), m.Length)
+			if err != nil || m.Check(b) != nil {
+				t.Errorf("timestamp v%d: snapshot v%d lists %s, which is missing or wrong (%v)", rec.Version, sn.Version, role, err)
+			}
+		}
+	}
+}
