@@ -137,6 +137,8 @@ func NewTokenVerifier(opts TokenOptions) (*TokenVerifier, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(v.leeway),
 		jwt.WithTimeFunc(v.now),
+		// One encoding per token: no padding, no stray trailing bits.
+		jwt.WithStrictDecoding(),
 	)
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/changelist"
@@ -84,6 +85,7 @@ func (r *Repository) Publish(ctx context.Context) error {
 		done = append(done, c.ID)
 	}
 	if len(done) > 0 {
+		r.progress("clearing published changes", 0, len(done))
 		if err := cl.Remove(done...); err != nil {
 			r.warn(fmt.Errorf("published, but could not clear the changelist in %s: %w", cl.Location(), err))
 		}
@@ -119,7 +121,15 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 	switch {
 	case err == nil:
 		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
-		repo, err := r.updateFor(ctx, remote, r.serverName(), true)
+		repo, err := r.updateFor(ctx, remote, r.serverName(), true, time.Time{})
+		if at, ok := r.renewalTime(err); ok {
+			// The root (or its certificate) has expired: verify as of
+			// just before, so that this publish can re-sign root and
+			// renew its certificate (v0.7.0 could not recover).
+			r.warn(fmt.Errorf("the root of %s has expired (or its certificate has): this publish re-signs it and renews its certificate, which needs the root key", r.gun))
+			remote = &prefetched{Remote: ServerRemote(c), root: rootData}
+			repo, err = r.updateFor(ctx, remote, r.serverName(), true, at)
+		}
 		if err != nil {
 			return err
 		}
@@ -140,6 +150,9 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		}
 	default:
 		return serverError(r.serverName(), "fetch root.json", err)
+	}
+	if err := r.maybeRenewRootCerts(ctx, ks, coll); err != nil {
+		return err
 	}
 
 	if err := r.apply(ctx, coll, changes); err != nil {
@@ -205,7 +218,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 // they expire soon, and the timestamp key replaced by tsKey if given.
 func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore.Service, tsKey keys.PublicKey) (*collection.Collection, error) {
 	lookup := keyLookup{ks}
-	coll, renew, err := r.loadLocal(ctx, lookup)
+	coll, _, err := r.loadLocal(ctx, lookup)
 	if errors.Is(err, errNoLocalData) {
 		// v1: "No TUF data found locally or remotely - initializing
 		// repository for the first time".
@@ -216,15 +229,13 @@ func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore
 		if _, err = r.initialize(ctx, InitOptions{}, ts, keys.PublicKey{}); err != nil {
 			return nil, err
 		}
-		coll, renew, err = r.loadLocal(ctx, lookup)
+		coll, _, err = r.loadLocal(ctx, lookup)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if renew {
-		if err := r.renewRootCerts(ctx, ks, coll); err != nil {
-			return nil, err
-		}
+	if err := r.maybeRenewRootCerts(ctx, ks, coll); err != nil {
+		return nil, err
 	}
 	if tsKey.Type != "" {
 		if err := coll.ReplaceBaseKeys(tuf.RoleTimestamp, tsKey); err != nil {

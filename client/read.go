@@ -29,12 +29,13 @@ func (r *Repository) readRemote() (update.Remote, string) {
 // update runs the TUF update workflow (v1 §4.4) against remote (nil: the
 // cache only) and reports what it had to put up with.
 func (r *Repository) update(ctx context.Context, remote update.Remote, source string) (*update.Repo, error) {
-	return r.updateFor(ctx, remote, source, false)
+	return r.updateFor(ctx, remote, source, false, time.Time{})
 }
 
 // updateFor is update; forWrite refuses to fall back to cached data whose
-// root certificate has expired (see readExpiredRootCert).
-func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source string, forWrite bool) (*update.Repo, error) {
+// root certificate has expired (see readExpiredRootCert); a non-zero at
+// is the time to verify as of instead of now (see renewalTime).
+func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source string, forWrite bool, at time.Time) (*update.Repo, error) {
 	pin, err := r.pinChecker()
 	if err != nil {
 		return nil, err
@@ -44,6 +45,9 @@ func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source
 		return nil, err
 	}
 	now := r.now()
+	if !at.IsZero() {
+		now = at
+	}
 	var repo *update.Repo
 	if remote == nil {
 		repo, err = u.Load(ctx, now)

@@ -158,6 +158,54 @@ func (r *Repository) verifyCachedRoot(data []byte) (root *tuf.Root, renew bool, 
 	return root, true, nil
 }
 
+// renewalTime says, for an update that failed because the root or its
+// certificate has expired, the moment just before, as of which the update
+// can be verified so that a publish re-signs root (it expires within six
+// months then) and renews its certificates.
+func (r *Repository) renewalTime(err error) (time.Time, bool) {
+	var exp *tuf.ExpiredError
+	rootExpired := errors.As(err, &exp) && exp.Role == tuf.RoleRoot
+	if err == nil || !rootExpired && !isCachedRootCertExpired(err) {
+		return time.Time{}, false
+	}
+	data, lerr := r.cache.Load(tuf.RoleRoot)
+	if lerr != nil {
+		return time.Time{}, false
+	}
+	root, _, perr := tuf.ParseRoot(data)
+	if perr != nil {
+		return time.Time{}, false
+	}
+	t := root.Expires
+	if until, cerr := rootCertsValidity(root); cerr == nil && until.Before(t) {
+		t = until
+	}
+	if rootExpired && exp.Expires.Before(t) {
+		t = exp.Expires
+	}
+	if !t.Before(r.now()) {
+		return time.Time{}, false
+	}
+	return t.Add(-time.Second), true
+}
+
+// maybeRenewRootCerts renews the root certificates when they expire within
+// six months, as root itself is re-signed then (v1 §1.9). Without a root
+// key it only warns, unless they have already expired.
+func (r *Repository) maybeRenewRootCerts(ctx context.Context, ks keystore.Service, coll *collection.Collection) error {
+	until, err := rootCertsValidity(coll.Root())
+	now := r.now()
+	if err != nil || !until.Before(now.AddDate(0, 6, 0)) {
+		return nil
+	}
+	err = r.renewRootCerts(ctx, ks, coll)
+	if err != nil && until.After(now) {
+		r.warn(err)
+		return nil
+	}
+	return err
+}
+
 // renewRootCerts replaces the root's certificates with new ones for the
 // same root keys, made with the keys the trust directory holds (v1 makes
 // the same certificate on init: CN = GUN, ten years). The new root is

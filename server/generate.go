@@ -146,7 +146,11 @@ func (s *Server) regenerate(ctx context.Context, c *collection, now time.Time) e
 		return err
 	}
 	var updates []storage.MetaUpdate
-	snap := c.snap.Data
+	sf, err := s.snapshotFile(ctx, c)
+	if err != nil {
+		return err
+	}
+	snap := sf.Data
 	tsExpired := expired(c.tsBody.Expires, now)
 	if expired(c.snapBody.Expires, now) {
 		data, v, err := s.makeSnapshot(ctx, c.gun, root, c.snapBody, nil, now)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/notary-go/notary/storage"
 	"github.com/notary-go/notary/tuf"
@@ -35,8 +36,7 @@ func (s *Server) handleGetCurrent(ctx context.Context, w http.ResponseWriter, gu
 		return err
 	}
 	s.current.set(w.Header(), f.UpdatedAt)
-	_, err = w.Write(f.Data)
-	return err
+	return writeMeta(w, f.Data)
 }
 
 // handleGetChecksum answers GET {role}.{hex}.json: any stored file of role
@@ -50,8 +50,7 @@ func (s *Server) handleGetChecksum(ctx context.Context, w http.ResponseWriter, g
 		return err
 	}
 	s.consistent.set(w.Header(), f.CreatedAt)
-	_, err = w.Write(f.Data)
-	return err
+	return writeMeta(w, f.Data)
 }
 
 // handleGetVersion answers GET {version}.{role}.json: any stored version.
@@ -64,8 +63,7 @@ func (s *Server) handleGetVersion(ctx context.Context, w http.ResponseWriter, gu
 		return err
 	}
 	s.consistent.set(w.Header(), f.CreatedAt)
-	_, err = w.Write(f.Data)
-	return err
+	return writeMeta(w, f.Data)
 }
 
 // handleDelete answers DELETE /v2/{gun}/_trust/tuf/: every stored file of
@@ -80,4 +78,14 @@ func (s *Server) handleDelete(ctx context.Context, w http.ResponseWriter, gun st
 	}
 	s.log.Info("trust data deleted", "gun", gun)
 	return nil
+}
+
+// writeMeta writes metadata bytes verbatim. Like v1 it sets no
+// Content-Type (Go sniffs text/plain); unlike v1 it always sets
+// Content-Length, so clients can refuse an oversized file before reading
+// it (v1 sends large files chunked).
+func writeMeta(w http.ResponseWriter, data []byte) error {
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, err := w.Write(data)
+	return err
 }

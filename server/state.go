@@ -19,7 +19,8 @@ type collection struct {
 	gun      string
 	ts       *storage.StoredMeta
 	tsBody   *tuf.Timestamp
-	snap     *storage.StoredMeta
+	snapSHA  string
+	snap     *storage.StoredMeta // nil until needed (see snapshotFile)
 	snapBody *tuf.Snapshot
 }
 
@@ -53,18 +54,37 @@ func (s *Server) loadCollection(ctx context.Context, gun string) (*collection, e
 	if sha == "" {
 		return nil, &CorruptError{GUN: gun, Role: tuf.RoleTimestamp, Err: errors.New("no sha256 of the snapshot")}
 	}
-	snap, err := s.store.GetChecksum(ctx, gun, tuf.RoleSnapshot, sha)
+	c := &collection{gun: gun, ts: ts, tsBody: tsBody, snapSHA: sha}
+	// A snapshot parsed before needs no read: content addressed, it
+	// cannot have changed.
+	if v, ok := s.parsed.get(tuf.RoleSnapshot + "\x00" + sha); ok {
+		c.snapBody = v.(*tuf.Snapshot)
+		return c, nil
+	}
+	if _, err := s.snapshotFile(ctx, c); err != nil {
+		return nil, err
+	}
+	if c.snapBody, err = s.parsed.snapshot(c.snap); err != nil {
+		return nil, &CorruptError{GUN: gun, Role: tuf.RoleSnapshot, Err: err}
+	}
+	return c, nil
+}
+
+// snapshotFile returns the bytes of the collection's snapshot, reading
+// them on first use.
+func (s *Server) snapshotFile(ctx context.Context, c *collection) (*storage.StoredMeta, error) {
+	if c.snap != nil {
+		return c.snap, nil
+	}
+	snap, err := s.store.GetChecksum(ctx, c.gun, tuf.RoleSnapshot, c.snapSHA)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, &CorruptError{GUN: gun, Role: tuf.RoleTimestamp, Err: fmt.Errorf("snapshot %s is not stored", sha)}
+			return nil, &CorruptError{GUN: c.gun, Role: tuf.RoleTimestamp, Err: fmt.Errorf("snapshot %s is not stored", c.snapSHA)}
 		}
 		return nil, err
 	}
-	snapBody, err := s.parsed.snapshot(snap)
-	if err != nil {
-		return nil, &CorruptError{GUN: gun, Role: tuf.RoleSnapshot, Err: err}
-	}
-	return &collection{gun: gun, ts: ts, tsBody: tsBody, snap: snap, snapBody: snapBody}, nil
+	c.snap = snap
+	return snap, nil
 }
 
 // file returns the current file of role: timestamp and snapshot from the
@@ -76,7 +96,7 @@ func (s *Server) file(ctx context.Context, c *collection, role string) (*storage
 	case tuf.RoleTimestamp:
 		return c.ts, nil
 	case tuf.RoleSnapshot:
-		return c.snap, nil
+		return s.snapshotFile(ctx, c)
 	}
 	fm, ok := c.snapBody.Meta[role]
 	if !ok {

@@ -59,6 +59,11 @@ func main() {
 	if *v1bin == "" {
 		log.Fatal("set -v1bin or NOTARY_V1_BIN (scripts/install-peers.sh builds the v0.7.0 binaries)")
 	}
+	abs, err := filepath.Abs(*v1bin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	*v1bin = abs
 	tmp, err := os.MkdirTemp("", "serverload")
 	if err != nil {
 		log.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -76,24 +77,24 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("import-v1: unexpected arguments %q (see -help)", fs.Args())
+		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
 	switch strings.ToLower(*fromBackend) {
 	case "mysql", "postgres", "postgresql":
 	case "":
-		return errors.New("import-v1: -from-backend is required (mysql or postgres)")
+		return errors.New("-from-backend is required (mysql or postgres)")
 	default:
-		return fmt.Errorf("import-v1: -from-backend %q: want mysql or postgres", *fromBackend)
+		return fmt.Errorf("-from-backend %q: want mysql or postgres", *fromBackend)
 	}
 	if *fromURL == "" {
 		*fromURL = os.Getenv(importFromURLEnv)
 	}
 	if *fromURL == "" {
-		return fmt.Errorf("import-v1: no source: set -from-url or $%s", importFromURLEnv)
+		return fmt.Errorf("no source: set -from-url or $%s", importFromURLEnv)
 	}
 	loc, err := time.LoadLocation(*sourceTZ)
 	if err != nil {
-		return fmt.Errorf("import-v1: -source-tz: %w", err)
+		return fmt.Errorf("-source-tz: %w", err)
 	}
 	backend, dsn, err := importV1Dest(*toBackend, *toURL, *configFile, *dataDir)
 	if err != nil {
@@ -108,26 +109,32 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	src, d, err := drivers.OpenDB(ctx, *fromBackend, *fromURL, drivers.Options{MaxOpenConns: 4})
 	if err != nil {
-		return fmt.Errorf("import-v1: source: %w", v1import.Redact(err, *fromBackend, *fromURL))
+		return fmt.Errorf("source: %w", v1import.Redact(err, *fromBackend, *fromURL))
 	}
 	defer src.Close()
 	source, err := v1import.NewSource(src, d, loc)
 	if err != nil {
 		return err
 	}
-	if backend == "sqlite3" || backend == "sqlite" {
-		if err := importV1MkdirFor(dsn); err != nil {
-			return err
+	openDSN := dsn
+	if backend == "sqlite3" {
+		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+		if _, err := os.Stat(path); *dryRun && errors.Is(err, os.ErrNotExist) {
+			openDSN = ":memory:" // an empty stand-in: a dry run creates no file
+		} else if dir := filepath.Dir(path); !*dryRun && dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("creating the database directory: %w", err)
+			}
 		}
 	}
-	dst, dd, err := drivers.OpenDB(ctx, backend, dsn, drivers.Options{MaxOpenConns: 4})
+	dst, dd, err := drivers.OpenDB(ctx, backend, openDSN, drivers.Options{MaxOpenConns: 4})
 	if err != nil {
-		return fmt.Errorf("import-v1: destination: %w", v1import.Redact(err, backend, dsn))
+		return fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
 	}
 	defer dst.Close()
 	if !*dryRun {
 		if err := sqlstore.Migrate(ctx, dst, dd); err != nil {
-			return fmt.Errorf("import-v1: destination: %w", v1import.Redact(err, backend, dsn))
+			return fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
 		}
 	}
 
@@ -137,7 +144,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		importV1PrintReport(stdout, rep)
 	}
 	if ierr != nil && !errors.Is(ierr, v1import.ErrConflict) {
-		return fmt.Errorf("import-v1: %w", v1import.Redact(v1import.Redact(ierr, *fromBackend, *fromURL), backend, dsn))
+		return v1import.Redact(v1import.Redact(ierr, *fromBackend, *fromURL), backend, dsn)
 	}
 
 	failed := 0
@@ -155,7 +162,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		} else {
 			st, err := sqlstore.Open(ctx, dst, dd, sqlstore.Options{SkipMigrate: true})
 			if err != nil {
-				return fmt.Errorf("import-v1: destination: %w", err)
+				return fmt.Errorf("destination: %w", err)
 			}
 			reader = st // closing it would close dst, which the defer does
 		}
@@ -178,11 +185,11 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	switch {
 	case ierr != nil && failed > 0:
-		return fmt.Errorf("import-v1: %v; and %d collection(s) failed verification", ierr, failed)
+		return fmt.Errorf("%v; and %d collection(s) failed verification", ierr, failed)
 	case ierr != nil:
-		return fmt.Errorf("import-v1: %w", ierr)
+		return ierr
 	case failed > 0:
-		return fmt.Errorf("import-v1: %d collection(s) failed verification", failed)
+		return fmt.Errorf("%d collection(s) failed verification", failed)
 	}
 	return nil
 }
@@ -195,7 +202,7 @@ func importV1Dest(backend, dsn, configFile, dataDir string) (string, string, err
 	}
 	if backend != "" {
 		if configFile != "" {
-			return "", "", errors.New("import-v1: give either -config or -to-backend, not both")
+			return "", "", errors.New("give either -config or -to-backend, not both")
 		}
 		switch strings.ToLower(backend) {
 		case "sqlite", "sqlite3":
@@ -204,10 +211,10 @@ func importV1Dest(backend, dsn, configFile, dataDir string) (string, string, err
 			backend = "postgres"
 		case "mysql":
 		default:
-			return "", "", fmt.Errorf("import-v1: -to-backend %q: want sqlite3, postgres or mysql", backend)
+			return "", "", fmt.Errorf("-to-backend %q: want sqlite3, postgres or mysql", backend)
 		}
 		if dsn == "" {
-			return "", "", fmt.Errorf("import-v1: -to-backend %s needs -to-url (or $%s)", backend, importToURLEnv)
+			return "", "", fmt.Errorf("-to-backend %s needs -to-url (or $%s)", backend, importToURLEnv)
 		}
 		return backend, dsn, nil
 	}
@@ -220,32 +227,19 @@ func importV1Dest(backend, dsn, configFile, dataDir string) (string, string, err
 	}
 	rc, err := loadRawConfig(configFile, os.LookupEnv)
 	if err != nil {
-		return "", "", fmt.Errorf("import-v1: %w", err)
+		return "", "", err
 	}
 	cfg, err := parseConfig(rc, dataDir)
 	if err != nil {
-		return "", "", fmt.Errorf("import-v1: %w", err)
+		return "", "", err
 	}
 	if cfg.backend == "memory" {
-		return "", "", errors.New("import-v1: the configured storage is memory: nothing to import into; set storage.backend or -to-backend")
+		return "", "", errors.New("the configured storage is memory: nothing to import into; set storage.backend or -to-backend")
 	}
 	if cfg.backend == "sqlite" {
 		return "sqlite3", cfg.dbURL, nil
 	}
 	return cfg.backend, cfg.dbURL, nil
-}
-
-// importV1MkdirFor creates the directory of an SQLite file, as the server
-// does on start.
-func importV1MkdirFor(dsn string) error {
-	path, _, _ := strings.Cut(dsn, "?")
-	path = strings.TrimPrefix(path, "file:")
-	if i := strings.LastIndexAny(path, `/\`); i > 0 {
-		if err := os.MkdirAll(path[:i], 0o700); err != nil {
-			return fmt.Errorf("import-v1: creating the database directory: %w", err)
-		}
-	}
-	return nil
 }
 
 // importV1Progress prints progress to w at most once a second per phase,

@@ -45,6 +45,7 @@ var version = "dev"
 const debugAddr = "localhost:8080"
 
 const usageText = `Usage: notary-server [flags]
+       notary-server import-v1 -help   (copy a v0.7.0 server database into this one)
 
 notary-server serves Notary trust data (TUF metadata) over HTTP(S), a
 drop-in for Notary v0.7.0's notary-server: same API, same config file.
@@ -97,6 +98,15 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer, lookup func(string) (string, bool)) int {
+	if len(args) > 0 && args[0] == "import-v1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := runImportV1(ctx, args[1:], os.Stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "notary-server import-v1: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	fs := flag.NewFlagSet("notary-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f flags

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -88,4 +89,24 @@ func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 			"code", status.Code(err).String(), "duration", time.Since(start).String())
 		return resp, err
 	}
+}
+
+// loggedCreds logs refused TLS handshakes (a certificate from another CA,
+// an expired one, no TLS at all), which gRPC would otherwise only report
+// through its own logger.
+type loggedCreds struct {
+	credentials.TransportCredentials
+	log *slog.Logger
+}
+
+func (c loggedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	conn, info, err := c.TransportCredentials.ServerHandshake(raw)
+	if err != nil {
+		c.log.Warn("refused a TLS connection", "peer", raw.RemoteAddr().String(), "err", err)
+	}
+	return conn, info, err
+}
+
+func (c loggedCreds) Clone() credentials.TransportCredentials {
+	return loggedCreds{c.TransportCredentials.Clone(), c.log}
 }

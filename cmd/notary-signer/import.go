@@ -81,24 +81,24 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("import-v1: unexpected arguments %q (see -help)", fs.Args())
+		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
 	switch strings.ToLower(*fromBackend) {
 	case "mysql", "postgres", "postgresql":
 	case "":
-		return errors.New("import-v1: -from-backend is required (mysql or postgres)")
+		return errors.New("-from-backend is required (mysql or postgres)")
 	default:
-		return fmt.Errorf("import-v1: -from-backend %q: want mysql or postgres", *fromBackend)
+		return fmt.Errorf("-from-backend %q: want mysql or postgres", *fromBackend)
 	}
 	if *fromURL == "" {
 		*fromURL = os.Getenv(importV1FromURLEnv)
 	}
 	if *fromURL == "" {
-		return fmt.Errorf("import-v1: no source: set -from-url or $%s", importV1FromURLEnv)
+		return fmt.Errorf("no source: set -from-url or $%s", importV1FromURLEnv)
 	}
 	loc, err := time.LoadLocation(*sourceTZ)
 	if err != nil {
-		return fmt.Errorf("import-v1: -source-tz: %w", err)
+		return fmt.Errorf("-source-tz: %w", err)
 	}
 	backend, dsn, err := importV1SignerDest(*toBackend, *toURL, *configFile)
 	if err != nil {
@@ -112,20 +112,23 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	src, sd, err := drivers.OpenDB(ctx, *fromBackend, *fromURL, drivers.Options{MaxOpenConns: 4})
 	if err != nil {
-		return fmt.Errorf("import-v1: source: %w", v1import.Redact(err, *fromBackend, *fromURL))
+		return fmt.Errorf("source: %w", v1import.Redact(err, *fromBackend, *fromURL))
 	}
 	defer src.Close()
+	openDSN := dsn
 	if backend == "sqlite3" {
 		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-		if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(path); *dryRun && errors.Is(err, os.ErrNotExist) {
+			openDSN = ":memory:" // an empty stand-in: a dry run creates no file
+		} else if dir := filepath.Dir(path); !*dryRun && dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return fmt.Errorf("import-v1: creating the database directory: %w", err)
+				return fmt.Errorf("creating the database directory: %w", err)
 			}
 		}
 	}
-	dst, dd, err := drivers.OpenDB(ctx, backend, dsn, drivers.Options{MaxOpenConns: 4})
+	dst, dd, err := drivers.OpenDB(ctx, backend, openDSN, drivers.Options{MaxOpenConns: 4})
 	if err != nil {
-		return fmt.Errorf("import-v1: destination: %w", v1import.Redact(err, backend, dsn))
+		return fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
 	}
 	defer dst.Close()
 	srcDialect, dstDialect := keydb.Dialect(sd), keydb.Dialect(dd)
@@ -163,7 +166,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	if ierr != nil && !errors.Is(ierr, keyimport.ErrConflict) {
-		return fmt.Errorf("import-v1: %w", v1import.Redact(v1import.Redact(ierr, *fromBackend, *fromURL), backend, dsn))
+		return v1import.Redact(v1import.Redact(ierr, *fromBackend, *fromURL), backend, dsn)
 	}
 
 	failed := 0
@@ -176,7 +179,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "decrypting %d live %s keys with the NOTARY_SIGNER_<ALIAS> passphrases:\n", len(rep.Live), where)
 		res, err := check(ctx, db, d, rep.Live, nil, prog)
 		if err != nil {
-			return fmt.Errorf("import-v1: checking keys: %w", v1import.Redact(err, backend, dsn))
+			return fmt.Errorf("checking keys: %w", v1import.Redact(err, backend, dsn))
 		}
 		for _, g := range res {
 			if !g.OK() {
@@ -190,11 +193,11 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	switch {
 	case ierr != nil && failed > 0:
-		return fmt.Errorf("import-v1: %v; and %d GUN(s) have keys that cannot be used", ierr, failed)
+		return fmt.Errorf("%v; and %d GUN(s) have keys that cannot be used", ierr, failed)
 	case ierr != nil:
-		return fmt.Errorf("import-v1: %w", ierr)
+		return ierr
 	case failed > 0:
-		return fmt.Errorf("import-v1: %d GUN(s) have keys that cannot be used (set the NOTARY_SIGNER_<ALIAS> passphrases named above)", failed)
+		return fmt.Errorf("%d GUN(s) have keys that cannot be used (set the NOTARY_SIGNER_<ALIAS> passphrases named above)", failed)
 	}
 	return nil
 }
@@ -209,18 +212,18 @@ func importV1SignerDest(backend, dsn, configFile string) (string, string, error)
 	}
 	if configFile != "" {
 		if backend != "" {
-			return "", "", fmt.Errorf("%w: give either -config or -to-backend, not both", errUsage)
+			return "", "", errors.New("give either -config or -to-backend, not both")
 		}
 		rc, err := loadRawConfig(configFile, os.LookupEnv)
 		if err != nil {
-			return "", "", fmt.Errorf("import-v1: %w", err)
+			return "", "", err
 		}
 		cfg, err := parseConfig(rc, false)
 		if err != nil {
-			return "", "", fmt.Errorf("import-v1: %s: %w", configFile, err)
+			return "", "", fmt.Errorf("%s: %w", configFile, err)
 		}
 		if !cfg.usesKeyDB() {
-			return "", "", fmt.Errorf("import-v1: the configured storage.backend is %s, which keeps no key database to import into", cfg.backend)
+			return "", "", fmt.Errorf("the configured storage.backend is %s, which keeps no key database to import into", cfg.backend)
 		}
 		backend, dsn = cfg.backend, cfg.dbURL
 	}
@@ -231,12 +234,12 @@ func importV1SignerDest(backend, dsn, configFile string) (string, string, error)
 		backend = "postgres"
 	case "mysql":
 	case "":
-		return "", "", errors.New("import-v1: no destination: set -to-backend and -to-url, or -config")
+		return "", "", errors.New("no destination: set -to-backend and -to-url, or -config")
 	default:
-		return "", "", fmt.Errorf("import-v1: destination backend %q: want sqlite3, postgres or mysql", backend)
+		return "", "", fmt.Errorf("destination backend %q: want sqlite3, postgres or mysql", backend)
 	}
 	if dsn == "" {
-		return "", "", fmt.Errorf("import-v1: the %s destination needs a DSN (-to-url or $%s)", backend, importV1ToURLEnv)
+		return "", "", fmt.Errorf("the %s destination needs a DSN (-to-url or $%s)", backend, importV1ToURLEnv)
 	}
 	return backend, dsn, nil
 }

@@ -394,8 +394,20 @@ func TestMutualTLS(t *testing.T) {
 		}
 	})
 
-	refused := func(t *testing.T, certFile, keyFile string) {
-		cc := dialRaw(t, rs.addr, p.clientTLS(t, certFile, keyFile))
+	// forced presents certFile whatever CAs the signer asks for, as an
+	// attacker would; a standard Go client does not send a certificate
+	// the signer's CA list does not name (see below).
+	forced := func(t *testing.T, certFile, keyFile string) *tls.Config {
+		tc := p.clientTLS(t, "", "")
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+		return tc
+	}
+	refused := func(t *testing.T, tc *tls.Config) {
+		cc := dialRaw(t, rs.addr, tc)
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		_, err := pb.NewKeyManagementClient(cc).CreateKey(cctx, &pb.CreateKeyRequest{Algorithm: "ecdsa", Gun: "g", Role: "timestamp"})
@@ -408,8 +420,26 @@ func TestMutualTLS(t *testing.T) {
 		}
 		t.Logf("refused: %v", err)
 	}
-	t.Run("certificate from another CA", func(t *testing.T) { refused(t, p.otherCert, p.otherKey) })
-	t.Run("expired certificate", func(t *testing.T) { refused(t, p.expiredCert, p.expiredKey) })
+	t.Run("certificate from another CA", func(t *testing.T) {
+		refused(t, forced(t, p.otherCert, p.otherKey))
+		// A standard client only sends a certificate issued by a CA the
+		// signer names, so this one connects without a certificate and
+		// its signing calls are refused.
+		cc := dialRaw(t, rs.addr, p.clientTLS(t, p.otherCert, p.otherKey))
+		_, err := pb.NewSignerClient(cc).Sign(ctx, &pb.SignatureRequest{KeyID: &pb.KeyID{ID: strings.Repeat("a", 64)}, Content: []byte("x")})
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("Sign with another CA's certificate: %v, want Unauthenticated", err)
+		}
+	})
+	t.Run("expired certificate", func(t *testing.T) {
+		refused(t, p.clientTLS(t, p.expiredCert, p.expiredKey))
+		refused(t, forced(t, p.expiredCert, p.expiredKey))
+	})
+	for _, want := range []string{"refused a TLS connection", "certificate has expired", "unknown authority"} {
+		if !strings.Contains(rs.logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, rs.logs)
+		}
+	}
 
 	if code := rs.stop(t); code != 0 {
 		t.Fatalf("exit status %d after graceful stop", code)
@@ -688,5 +718,58 @@ func TestWatchHealth(t *testing.T) {
 	waitFor(healthpb.HealthCheckResponse_SERVING)
 	if !strings.Contains(logs.String(), "key database unreachable") {
 		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
+// TestPKCS11Backend serves keys made and used on a PKCS#11 token. It runs
+// when NOTARY_PKCS11_MODULE and NOTARY_PKCS11_TOKEN name one (eval
+// "$(scripts/softhsm.sh DIR)" makes a SoftHSM2 token and prints them).
+func TestPKCS11Backend(t *testing.T) {
+	module, token := os.Getenv("NOTARY_PKCS11_MODULE"), os.Getenv("NOTARY_PKCS11_TOKEN")
+	if module == "" || token == "" {
+		t.Skip(`no PKCS#11 token: eval "$(scripts/softhsm.sh /tmp/hsm)" to run this test`)
+	}
+	p := newTestPKI(t)
+	cfg := p.baseConfig(map[string]any{"backend": "pkcs11"})
+	cfg["pkcs11"] = map[string]any{"module": module, "token_label": token}
+	cfgFile := writeConfig(t, p.dir, cfg)
+
+	var out syncBuffer
+	if code := run(context.Background(), []string{"-config", cfgFile}, env{stdout: &out, stderr: &out, lookup: mapLookup(nil)}); code != 1 || !strings.Contains(out.String(), "NOTARY_SIGNER_PKCS11_PIN") {
+		t.Fatalf("without a PIN: exit %d:\n%s", code, out.String())
+	}
+
+	pin := os.Getenv("NOTARY_PKCS11_PIN")
+	rs := startSigner(t, cfgFile, map[string]string{"NOTARY_SIGNER_PKCS11_PIN": pin})
+	c := dialClient(t, rs.addr, p.clientTLS(t, p.clientCert, p.clientKey))
+	ctx := context.Background()
+	if err := c.CheckHealth(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := c.CreateKey(ctx, "timestamp", "example.com/hsm", keys.ECDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.GetKeyInfo(ctx, pub.ID())
+	if err != nil || info.Role != "timestamp" {
+		t.Fatalf("GetKeyInfo = %+v, %v", info, err)
+	}
+	msg := []byte(`{"signed":"by the token"}`)
+	sig, err := c.Sign(ctx, pub.ID(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyECDSA(t, pub, msg, sig)
+	if _, err := c.CreateKey(ctx, "timestamp", "g", "rsa"); err == nil {
+		t.Error("CreateKey rsa succeeded")
+	}
+	if err := c.DeleteKey(ctx, pub.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sign(ctx, pub.ID(), msg); !errors.Is(err, keystore.ErrNotFound) {
+		t.Errorf("Sign after DeleteKey: %v, want not found", err)
+	}
+	if len(pin) >= 8 && strings.Contains(rs.logs.String(), pin) { // short PINs such as 1234 occur in port numbers
+		t.Errorf("the PIN is in the logs:\n%s", rs.logs)
 	}
 }

@@ -103,16 +103,12 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 
 	srv := signer.NewServer(ks.store, signer.Options{Logger: log})
 	gs := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(tlsConfig)),
+		grpc.Creds(loggedCreds{credentials.NewTLS(tlsConfig), log}),
 		grpc.ConnectionTimeout(handshakeTimeout),
 		grpc.ChainUnaryInterceptor(authUnary(log), logUnary(log)),
 		grpc.ChainStreamInterceptor(authStream(log)),
 	)
-	if ks.register != nil {
-		ks.register(gs, srv)
-	} else {
-		srv.Register(gs)
-	}
+	srv.Register(gs)
 
 	lis, err := net.Listen("tcp", cfg.grpcAddr)
 	if err != nil {
@@ -202,9 +198,6 @@ func checkCertDates(leaf *x509.Certificate, now time.Time, log *slog.Logger) {
 // keyStore is the opened key backend.
 type keyStore struct {
 	store keystore.Service
-	// register, if set, registers the gRPC services instead of
-	// signer.Server.Register (the pkcs11 backend).
-	register func(gs *grpc.Server, srv *signer.Server)
 	// ping, if set, checks the backend for the health services.
 	ping  func(ctx context.Context) error
 	close func()

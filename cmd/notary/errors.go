@@ -77,7 +77,7 @@ func (a *app) hints(err error) []string {
 	if errors.As(err, &exp) {
 		switch {
 		case exp.Role == tuf.RoleRoot:
-			out = append(out, fmt.Sprintf("re-sign root by publishing with the root key: `notary publish %s` re-signs a root that expires within six months", gun))
+			out = append(out, fmt.Sprintf("the publisher re-signs root (and renews its certificate) with the root key: `notary publish %s`", gun))
 		case exp.Role == tuf.RoleTimestamp:
 			out = append(out, "the trust server signs the timestamp and renews it when asked: check the server, its signer, and this machine's clock")
 		case exp.Role == tuf.RoleSnapshot:

@@ -1,9 +1,3 @@
-// Command notary is the Notary client, a drop-in for Notary v0.7.0's
-// notary CLI: the same commands, flags, output, config file and trust
-// directory. It manages trusted collections (GUNs) of signed targets:
-// keys, staged changes, publishing to a notary server, delegations, key
-// rotation, and verified reads from the server, a static mirror or the
-// local cache.
 package main
 
 import (

@@ -3,6 +3,7 @@ package servertest
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/notary-go/notary/storage"
 	"github.com/notary-go/notary/storage/memory"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
+	"github.com/notary-go/notary/storage/sqlstore/sqltest"
 )
 
 // A Backend opens a fresh, empty store for one test.
@@ -23,11 +25,31 @@ type Backend struct {
 
 // Backends are the stores every handler test runs against: memory and an
 // SQLite file in the test's temporary directory.
+// PostgreSQL and MySQL are added when $NOTARY_TEST_POSTGRES_DSN or
+// $NOTARY_TEST_MYSQL_DSN names a server (each test gets its own schema or
+// database there).
 func Backends() []Backend {
-	return []Backend{
+	b := []Backend{
 		{Name: "memory", Open: func(testing.TB) storage.MetaStore { return memory.New() }},
 		{Name: "sqlite", Open: OpenSQLite},
 	}
+	if os.Getenv(sqltest.PostgresEnv) != "" {
+		b = append(b, Backend{Name: "postgres", Open: func(t testing.TB) storage.MetaStore { return openSQL(t, "postgres", sqltest.PostgresDSN(t)) }})
+	}
+	if os.Getenv(sqltest.MySQLEnv) != "" {
+		b = append(b, Backend{Name: "mysql", Open: func(t testing.TB) storage.MetaStore { return openSQL(t, "mysql", sqltest.MySQLDSN(t)) }})
+	}
+	return b
+}
+
+func openSQL(t testing.TB, backend, dsn string) storage.MetaStore {
+	t.Helper()
+	s, err := drivers.Open(context.Background(), backend, dsn)
+	if err != nil {
+		t.Fatalf("opening %s store: %v", backend, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // OpenSQLite opens an SQLite store in a file of t's temporary directory,

@@ -31,7 +31,7 @@ func DescribeDSN(backend, dsn string) string {
 			}
 			return out
 		}
-		return strings.TrimSpace(kvPassword.ReplaceAllString(dsn, ""))
+		return strings.TrimSpace(kvSecret.ReplaceAllString(dsn, ""))
 	default:
 		path, _, _ := strings.Cut(dsn, "?")
 		return strings.TrimPrefix(path, "file:")
@@ -39,8 +39,11 @@ func DescribeDSN(backend, dsn string) string {
 }
 
 // kvPassword matches password=... in a keyword/value PostgreSQL DSN,
-// quoted or not.
-var kvPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
+// quoted or not; kvSecret also sslpassword=....
+var (
+	kvPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
+	kvSecret   = regexp.MustCompile(`(?i)\b(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
+)
 
 // Password returns the password a DSN holds, "" if none or unparseable.
 func Password(backend, dsn string) string {

@@ -309,13 +309,18 @@ func importGUN(ctx context.Context, src *Source, dst *dest, destReady, dryRun bo
 				updated = created
 			}
 			if err := dst.insertFile(ctx, tx, gun, fileRow{role: h.role, version: h.version, data: b, sha256: sum, createdAt: created, updatedAt: updated}); err != nil {
-				if ctx.Err() != nil {
-					return g, err
+				tx.Rollback() //nolint:errcheck // the statement failed; so does the transaction
+				// A row that appeared meanwhile (a notary-go server writing
+				// to the destination) is a conflict; anything else stops
+				// the import.
+				if now, perr := dst.present(ctx, gun); perr == nil {
+					if _, ok := now[roleVersion{h.role, h.version}]; ok {
+						g.Err = &ConflictError{Table: "tuf_files", GUN: gun, Role: h.role, Version: h.version,
+							Reason: "was stored in the destination by someone else during the import; is a notary-go server writing to it?"}
+						return g, nil
+					}
 				}
-				// Most likely a notary-go server wrote this version meanwhile.
-				g.Err = &ConflictError{Table: "tuf_files", GUN: gun, Role: h.role, Version: h.version,
-					Reason: fmt.Sprintf("could not be stored (%v); is a notary-go server writing to the destination?", err)}
-				return g, nil
+				return g, fmt.Errorf("v1import: storing %s version %d of %q: %w", h.role, h.version, gun, err)
 			}
 		}
 	}

@@ -218,13 +218,20 @@ var cliPassphrases = []string{
 // trust directory dir and returns its combined output.
 func notaryCLI(t testing.TB, serverURL, dir string, args ...string) (string, error) {
 	t.Helper()
+	return notaryCLIInput(t, "", serverURL, dir, args...)
+}
+
+// notaryCLIInput is notaryCLI with stdin (e.g. "yes\n" to confirm a root
+// key rotation).
+func notaryCLIInput(t testing.TB, stdin, serverURL, dir string, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	full := append([]string{"-s", serverURL, "-d", dir}, args...)
 	cmd := exec.CommandContext(ctx, filepath.Join(v1Bin(t), "notary"), full...)
 	cmd.Env = append(os.Environ(), cliPassphrases...)
 	cmd.Env = append(cmd.Env, "NOTARY_AUTH=")
-	cmd.Stdin = strings.NewReader("")
+	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

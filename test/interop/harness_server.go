@@ -44,36 +44,36 @@ func v1Bin(t testing.TB) string {
 }
 
 var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
+	serverBuildOnce sync.Once
+	serverBuiltBin  string
+	serverBuildErr  error
 )
 
 // ourServerBin builds ./cmd/notary-server once per test binary.
 func ourServerBin(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	serverBuildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "notary-go-server-bin")
 		if err != nil {
-			buildErr = err
+			serverBuildErr = err
 			return
 		}
-		builtBin = filepath.Join(dir, "notary-server")
+		serverBuiltBin = filepath.Join(dir, "notary-server")
 		root, err := moduleRoot()
 		if err != nil {
-			buildErr = err
+			serverBuildErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/notary-server")
+		cmd := exec.Command("go", "build", "-o", serverBuiltBin, "./cmd/notary-server")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/notary-server: %v\n%s", err, out)
+			serverBuildErr = fmt.Errorf("go build ./cmd/notary-server: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if serverBuildErr != nil {
+		t.Fatal(serverBuildErr)
 	}
-	return builtBin
+	return serverBuiltBin
 }
 
 func moduleRoot() (string, error) {
@@ -84,14 +84,15 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }
 
-// testPKI is a throwaway CA and a server certificate for 127.0.0.1 and
+// serverPKI is a throwaway CA and a server certificate for 127.0.0.1 and
 // localhost, written as PEM files.
-type testPKI struct {
-	CAFile, CertFile, KeyFile string
-	Pool                      *x509.CertPool
+type serverPKI struct {
+	CAFile, CertFile, KeyFile     string
+	ClientCertFile, ClientKeyFile string // a client certificate from the same CA
+	Pool                          *x509.CertPool
 }
 
-func newPKI(t testing.TB) *testPKI {
+func newServerPKI(t testing.TB) *serverPKI {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -117,14 +118,28 @@ func newPKI(t testing.TB) *testPKI {
 		t.Fatal(err)
 	}
 	keyDER, _ := x509.MarshalECPrivateKey(key)
-	p := &testPKI{
+	ckey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ctmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "notary-server client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	cder, err := x509.CreateCertificate(rand.Reader, ctmpl, ca, &ckey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckeyDER, _ := x509.MarshalECPrivateKey(ckey)
+	p := &serverPKI{
 		CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "server.crt"), KeyFile: filepath.Join(dir, "server.key"),
+		ClientCertFile: filepath.Join(dir, "client.crt"), ClientKeyFile: filepath.Join(dir, "client.key"),
 		Pool: x509.NewCertPool(),
 	}
 	p.Pool.AddCert(ca)
 	writePEM(t, p.CAFile, "CERTIFICATE", caDER)
 	writePEM(t, p.CertFile, "CERTIFICATE", der)
 	writePEM(t, p.KeyFile, "EC PRIVATE KEY", keyDER)
+	writePEM(t, p.ClientCertFile, "CERTIFICATE", cder)
+	writePEM(t, p.ClientKeyFile, "EC PRIVATE KEY", ckeyDER)
 	return p
 }
 
@@ -158,7 +173,7 @@ const (
 type serverProc struct {
 	Kind    serverKind
 	URL     string
-	PKI     *testPKI
+	PKI     *serverPKI
 	DataDir string
 	Config  string
 	LogFile string
@@ -175,7 +190,7 @@ type serverOptions struct {
 	// Port to listen on; 0 picks a free one.
 	Port int
 	// PKI to serve with; nil makes a new one.
-	PKI *testPKI
+	PKI *serverPKI
 	// Storage overrides our server's backend ("memory" for benchmarks).
 	Storage string
 }
@@ -187,7 +202,7 @@ type serverOptions struct {
 func startServer(t testing.TB, kind serverKind, o serverOptions) *serverProc {
 	t.Helper()
 	if o.PKI == nil {
-		o.PKI = newPKI(t)
+		o.PKI = newServerPKI(t)
 	}
 	if o.DataDir == "" {
 		o.DataDir = t.TempDir()
@@ -205,6 +220,7 @@ func startServer(t testing.TB, kind serverKind, o serverOptions) *serverProc {
 		"trust_service": map[string]any{"type": "local", "key_algorithm": "ecdsa"},
 		"logging":       map[string]any{"level": "info"},
 	}
+
 	switch kind {
 	case ourServer:
 		s.bin = ourServerBin(t)
@@ -343,8 +359,8 @@ func (s *serverProc) Pid() int {
 	return s.cmd.Process.Pid
 }
 
-// v1Client runs the v0.7.0 notary CLI with its own trust directory.
-type v1Client struct {
+// serverCLI runs the v0.7.0 notary CLI with its own trust directory.
+type serverCLI struct {
 	t      testing.TB
 	bin    string
 	dir    string
@@ -353,12 +369,12 @@ type v1Client struct {
 	env    []string
 }
 
-// newV1Client makes a CLI with a fresh trust directory, configured (-c)
+// newServerCLI makes a CLI with a fresh trust directory, configured (-c)
 // for srv with its CA (--tlscacert).
-func newV1Client(t testing.TB, srv *serverProc) *v1Client {
+func newServerCLI(t testing.TB, srv *serverProc) *serverCLI {
 	t.Helper()
 	dir := t.TempDir()
-	c := &v1Client{t: t, bin: filepath.Join(v1Bin(t), "notary"), dir: dir, server: srv}
+	c := &serverCLI{t: t, bin: filepath.Join(v1Bin(t), "notary"), dir: dir, server: srv}
 	c.config = filepath.Join(dir, "config.json")
 	b, _ := json.Marshal(map[string]any{
 		"trust_dir":     filepath.Join(dir, "trust"),
@@ -377,7 +393,7 @@ func newV1Client(t testing.TB, srv *serverProc) *v1Client {
 }
 
 // run runs the CLI with args (and stdin) and returns its combined output.
-func (c *v1Client) run(stdin []byte, args ...string) (string, error) {
+func (c *serverCLI) run(stdin []byte, args ...string) (string, error) {
 	c.t.Helper()
 	full := append([]string{"-c", c.config, "--tlscacert", c.server.PKI.CAFile}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -393,7 +409,7 @@ func (c *v1Client) run(stdin []byte, args ...string) (string, error) {
 }
 
 // must runs the CLI and fails the test on a non-zero exit.
-func (c *v1Client) must(args ...string) string {
+func (c *serverCLI) must(args ...string) string {
 	c.t.Helper()
 	out, err := c.run(nil, args...)
 	if err != nil {
@@ -403,7 +419,7 @@ func (c *v1Client) must(args ...string) string {
 }
 
 // file writes content to a file in the client's directory.
-func (c *v1Client) file(name string, content []byte) string {
+func (c *serverCLI) file(name string, content []byte) string {
 	c.t.Helper()
 	p := filepath.Join(c.dir, name)
 	if err := os.WriteFile(p, content, 0o600); err != nil {
@@ -412,9 +428,9 @@ func (c *v1Client) file(name string, content []byte) string {
 	return p
 }
 
-// delegationCert makes a key and self-signed certificate for a delegation
+// serverDelegationCert makes a key and self-signed certificate for a delegation
 // (as `openssl req -x509` would), written as PEM files.
-func delegationCert(t testing.TB, dir, cn string) (certFile, keyFile string) {
+func serverDelegationCert(t testing.TB, dir, cn string) (certFile, keyFile string) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{

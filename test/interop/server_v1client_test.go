@@ -20,9 +20,9 @@ import (
 	"github.com/notary-go/notary/tuf"
 )
 
-// skipDelegationUploads is the message for the steps an unpatched v0.7.0
+// serverSkipDelegations is the message for the steps an unpatched v0.7.0
 // server cannot do (protocol §5.2, docs/upstream-notes.md §0).
-const skipDelegationUploads = "v0.7.0 server built with Go ≥1.17 rejects delegation uploads (400 INVALID_ROLE)"
+const serverSkipDelegations = "v0.7.0 server built with Go ≥1.17 rejects delegation uploads (400 INVALID_ROLE)"
 
 // TestServerWithV1Client runs the v0.7.0 notary CLI through a full
 // scenario against our server (SQLite, TLS), and, to prove the scenario
@@ -41,12 +41,12 @@ func TestServerWithV1Client(t *testing.T) {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			t.Parallel()
 			srv := startServer(t, tc.kind, serverOptions{})
-			runV1Scenario(t, srv, tc.delegations)
+			serverRunV1Scenario(t, srv, tc.delegations)
 		})
 	}
 }
 
-func contains(t *testing.T, what, out string, subs ...string) {
+func serverHas(t *testing.T, what, out string, subs ...string) {
 	t.Helper()
 	for _, s := range subs {
 		if !strings.Contains(out, s) {
@@ -55,18 +55,18 @@ func contains(t *testing.T, what, out string, subs ...string) {
 	}
 }
 
-func lacks(t *testing.T, what, out string, subs ...string) {
+func serverLacks(t *testing.T, what, out string, subs ...string) {
 	t.Helper()
 	for _, s := range subs {
 		if strings.Contains(out, s) {
-			t.Errorf("%s: output contains %q:\n%s", what, s, out)
+			t.Errorf("%s: output serverHas %q:\n%s", what, s, out)
 		}
 	}
 }
 
-func runV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
+func serverRunV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 	const gun = "example.com/interop/app"
-	c := newV1Client(t, srv)
+	c := newServerCLI(t, srv)
 	payload := []byte("the payload of v1\n")
 	sum := sha256.Sum256(payload)
 	digest := hex.EncodeToString(sum[:])
@@ -75,20 +75,20 @@ func runV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 	// init with auto-publish: root, targets, snapshot (client key),
 	// timestamp from the server.
 	out := c.must("init", gun, "-p")
-	contains(t, "init -p", out, "Successfully published changes for repository "+gun)
+	serverHas(t, "init -p", out, "Successfully published changes for repository "+gun)
 
 	// add and addhash.
 	out = c.must("add", gun, "v1", f1, "-p")
-	contains(t, "add", out, `Addition of target "v1"`, "Successfully published")
+	serverHas(t, "add", out, `Addition of target "v1"`, "Successfully published")
 	other := sha256.Sum256([]byte("other"))
 	out = c.must("addhash", gun, "v2", "5", "--sha256", hex.EncodeToString(other[:]), "-p")
-	contains(t, "addhash", out, `Addition of target "v2"`, "Successfully published")
+	serverHas(t, "addhash", out, `Addition of target "v2"`, "Successfully published")
 
 	out = c.must("list", gun)
-	contains(t, "list", out, "v1", digest, strconv.Itoa(len(payload)), "v2", hex.EncodeToString(other[:]), "targets")
+	serverHas(t, "list", out, "v1", digest, strconv.Itoa(len(payload)), "v2", hex.EncodeToString(other[:]), "targets")
 
 	out = c.must("lookup", gun, "v1")
-	contains(t, "lookup", out, "v1", digest, strconv.Itoa(len(payload)))
+	serverHas(t, "lookup", out, "v1", digest, strconv.Itoa(len(payload)))
 
 	// verify reads the payload on stdin and echoes it when it matches.
 	out, err := c.run(payload, "verify", gun, "v1")
@@ -101,34 +101,34 @@ func runV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 
 	// remove.
 	out = c.must("remove", gun, "v2", "-p")
-	contains(t, "remove", out, "Successfully published")
+	serverHas(t, "remove", out, "Successfully published")
 	out = c.must("list", gun)
-	lacks(t, "list after remove", out, "v2 ")
+	serverLacks(t, "list after remove", out, "v2 ")
 
 	// status and reset of unpublished changes.
 	c.must("add", gun, "v3", f1)
 	out = c.must("status", gun)
-	contains(t, "status", out, "Unpublished changes for "+gun, "create", "v3")
+	serverHas(t, "status", out, "Unpublished changes for "+gun, "create", "v3")
 	c.must("reset", gun, "--all")
 	out = c.must("status", gun)
-	contains(t, "status after reset", out, "No unpublished changes for "+gun)
+	serverHas(t, "status after reset", out, "No unpublished changes for "+gun)
 
 	// Delegations.
-	certFile, keyFile := delegationCert(t, c.dir, "releases")
+	certFile, keyFile := serverDelegationCert(t, c.dir, "releases")
 	out = c.must("delegation", "add", gun, "targets/releases", certFile, "--all-paths", "-p")
-	contains(t, "delegation add", out, "Addition of delegation role targets/releases", "Successfully published")
+	serverHas(t, "delegation add", out, "Addition of delegation role targets/releases", "Successfully published")
 	out = c.must("delegation", "list", gun)
-	contains(t, "delegation list", out, "targets/releases", `""`)
+	serverHas(t, "delegation list", out, "targets/releases", `""`)
 	c.must("key", "import", keyFile, "-r", "targets/releases")
 	if delegations {
 		out = c.must("add", gun, "rel1", f1, "--roles", "targets/releases", "-p")
-		contains(t, "add into a delegation", out, "Successfully published")
+		serverHas(t, "add into a delegation", out, "Successfully published")
 		out = c.must("list", gun)
-		contains(t, "list with a delegation", out, "rel1", "targets/releases")
+		serverHas(t, "list with a delegation", out, "rel1", "targets/releases")
 		out = c.must("witness", gun, "targets/releases", "-p")
-		contains(t, "witness", out, "Successfully published")
+		serverHas(t, "witness", out, "Successfully published")
 	} else {
-		t.Log(skipDelegationUploads + ": skipping publishing into targets/releases and witnessing it")
+		t.Log(serverSkipDelegations + ": skipping publishing into targets/releases and witnessing it")
 		out, err := c.run(nil, "add", gun, "rel1", f1, "--roles", "targets/releases", "-p")
 		if err == nil {
 			t.Errorf("the unpatched v0.7.0 server accepted a delegation upload:\n%s", out)
@@ -136,31 +136,31 @@ func runV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 		c.must("reset", gun, "--all")
 	}
 	out = c.must("witness", gun, "targets", "-p")
-	contains(t, "witness targets", out, "Successfully published")
+	serverHas(t, "witness targets", out, "Successfully published")
 
 	// Key rotations: snapshot and timestamp to server-managed keys, and a
 	// new local targets key.
 	out = c.must("key", "rotate", gun, "snapshot", "-r")
-	contains(t, "rotate snapshot -r", out, "Successfully rotated snapshot key for repository "+gun)
+	serverHas(t, "rotate snapshot -r", out, "Successfully rotated snapshot key for repository "+gun)
 	out = c.must("key", "rotate", gun, "timestamp", "-r")
-	contains(t, "rotate timestamp -r", out, "Successfully rotated timestamp key for repository "+gun)
+	serverHas(t, "rotate timestamp -r", out, "Successfully rotated timestamp key for repository "+gun)
 	out = c.must("key", "rotate", gun, "targets")
-	contains(t, "rotate targets", out, "Successfully rotated targets key for repository "+gun)
+	serverHas(t, "rotate targets", out, "Successfully rotated targets key for repository "+gun)
 	// Publishing still works with the server signing the snapshot.
 	out = c.must("add", gun, "v4", f1, "-p")
-	contains(t, "add after rotations", out, "Successfully published")
+	serverHas(t, "add after rotations", out, "Successfully published")
 
 	// Remove the delegation again.
 	out = c.must("delegation", "remove", gun, "targets/releases", "-y", "-p")
-	contains(t, "delegation remove", out, "Successfully published")
+	serverHas(t, "delegation remove", out, "Successfully published")
 	out = c.must("delegation", "list", gun)
-	lacks(t, "delegation list after remove", out, "targets/releases")
+	serverLacks(t, "delegation list after remove", out, "targets/releases")
 
 	// A second client, with a new trust directory, sees everything.
-	c2 := newV1Client(t, srv)
+	c2 := newServerCLI(t, srv)
 	out = c2.must("list", gun)
-	contains(t, "fresh client list", out, "v1", "v4", digest)
-	lacks(t, "fresh client list", out, "v2 ", "v3 ", "rel1")
+	serverHas(t, "fresh client list", out, "v1", "v4", digest)
+	serverLacks(t, "fresh client list", out, "v2 ", "v3 ", "rel1")
 	out, err = c2.run(payload, "verify", gun, "v4")
 	if err != nil || out != string(payload) {
 		t.Errorf("fresh client verify: %v, output %q", err, out)
@@ -168,12 +168,12 @@ func runV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 
 	// delete --remote: the collection is gone for everyone.
 	out = c.must("delete", gun, "--remote")
-	contains(t, "delete --remote", out, "Successfully deleted local and remote trust data for repository "+gun)
-	c3 := newV1Client(t, srv)
+	serverHas(t, "delete --remote", out, "Successfully deleted local and remote trust data for repository "+gun)
+	c3 := newServerCLI(t, srv)
 	if out, err := c3.run(nil, "list", gun); err == nil {
 		t.Errorf("list after delete --remote succeeded:\n%s", out)
 	} else {
-		contains(t, "list after delete --remote", out, "does not have trust data for "+gun)
+		serverHas(t, "list after delete --remote", out, "does not have trust data for "+gun)
 	}
 }
 
@@ -306,15 +306,15 @@ func TestServerCrashRecovery(t *testing.T) {
 				t.Errorf("current %s is v%d (%v), older than acknowledged v%d", role, tg.Version, err, v)
 			}
 		}
-		checkHistoryComplete(t, c)
+		serverCheckHistory(t, c)
 	}
 }
 
-// checkHistoryComplete walks every timestamp the changefeed records: each
+// serverCheckHistory walks every timestamp the changefeed records: each
 // must be stored, and lead (by hash) to a stored snapshot whose every
 // entry is a stored file with matching hashes. A partial update would
 // leave one of them missing.
-func checkHistoryComplete(t *testing.T, c *api.Client) {
+func serverCheckHistory(t *testing.T, c *api.Client) {
 	t.Helper()
 	ctx := context.Background()
 	cf, err := c.Changefeed(ctx, "", 100000)
