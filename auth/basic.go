@@ -9,11 +9,26 @@ import (
 	"github.com/notary-go/notary/auth/htpasswd"
 )
 
+// BasicOptions configure Basic authentication (auth.type "htpasswd").
+type BasicOptions struct {
+	// Realm is the protection space sent in challenges.
+	Realm string
+	// Users are the accounts.
+	Users *htpasswd.File
+}
+
 // A BasicAuth authorizes requests with HTTP Basic credentials of a user in
 // an htpasswd file (docker/distribution registry/auth/htpasswd). Every
 // authenticated user may do everything: use token auth with per-user
 // rules (cmd/notary-auth) to tell users apart. It is safe for concurrent
 // use.
+//
+// Clients: the Docker CLI and our notary CLI send Basic credentials on
+// every request once /v2/ has answered with a Basic challenge. v0.7.0's
+// notary CLI sends them only for writes: its read-only commands (list,
+// lookup, verify, delegation list, ...) cannot read from a Basic-auth
+// server at all (its anonymous transport fails on the Basic challenge with
+// "no basic auth credentials"); use token auth for such readers.
 type BasicAuth struct {
 	realm string
 	users *htpasswd.File
@@ -21,16 +36,15 @@ type BasicAuth struct {
 
 var _ Authorizer = (*BasicAuth)(nil)
 
-// NewBasicAuth returns a BasicAuth for the users of file, challenging with
-// realm.
-func NewBasicAuth(realm string, users *htpasswd.File) (*BasicAuth, error) {
-	if realm == "" {
+// NewBasicAuth returns a BasicAuth for opts.
+func NewBasicAuth(opts BasicOptions) (*BasicAuth, error) {
+	if opts.Realm == "" {
 		return nil, errors.New("auth: htpasswd auth requires a realm")
 	}
-	if users == nil {
+	if opts.Users == nil {
 		return nil, errors.New("auth: htpasswd auth requires an htpasswd file")
 	}
-	return &BasicAuth{realm: realm, users: users}, nil
+	return &BasicAuth{realm: opts.Realm, users: opts.Users}, nil
 }
 
 // Authorize checks the request's Basic credentials. A refusal is a

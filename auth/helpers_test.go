@@ -225,7 +225,6 @@ func signJWS(t testing.TB, alg, input string, key crypto.Signer, secret []byte) 
 	return nil
 }
 
-
 // goodClaims are valid claims at t0 for issuer "auth.example.com" and
 // service "notary.example.com", granting access.
 func goodClaims(access ...ResourceActions) map[string]any {

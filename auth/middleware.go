@@ -125,7 +125,7 @@ func NewAuthorizer(cfg Config) (Authorizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("auth: %w", err)
 		}
-		return NewBasicAuth(realm, users)
+		return NewBasicAuth(BasicOptions{Realm: realm, Users: users})
 	}
 	return nil, fmt.Errorf("auth: unknown auth.type %q (want %q, %q, or none)", cfg.Type, TypeToken, TypeHtpasswd)
 }

@@ -233,7 +233,7 @@ func TestBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewBasicAuth("notary", users)
+	a, err := NewBasicAuth(BasicOptions{Realm: "notary", Users: users})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,14 @@ func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source
 	} else {
 		repo, err = u.Update(ctx, now)
 	}
+	if err != nil && remote != nil && isCachedRootCertExpired(err) {
+		// The publisher may have renewed the root meanwhile.
+		if ok, rerr := r.recoverExpiredPin(ctx, remote, now); ok {
+			repo, err = u.Update(ctx, now)
+		} else if rerr != nil {
+			r.warn(&Notice{Err: fmt.Errorf("no newer root to move to from the expired one: %w", rerr)})
+		}
+	}
 	if err != nil && !forWrite && isCachedRootCertExpired(err) {
 		repo, err = r.readExpiredRootCert(ctx, u, now)
 	}

@@ -246,3 +246,78 @@ func (r *Repository) renewRootCerts(ctx context.Context, ks keystore.Service, co
 	r.warn(fmt.Errorf("renewing the root certificate of %s (same root key, valid for ten years)", r.gun))
 	return coll.ReplaceBaseKeys(tuf.RoleRoot, renewed...)
 }
+
+// recoverExpiredPin handles a cached root whose certificates have expired
+// while the remote has moved on to a newer root (the publisher renewed
+// it). Package update checks the certificate expiry of the cached root
+// like that of a new one, so it cannot start from it; but only the new
+// root's certificates need to be valid (sheet §3.5: expiry is not checked
+// for the previously trusted root). So the chain from the cached root to
+// the remote's root.json is verified here: each intermediate
+// <v>.root.json signed by its predecessor's root keys meeting its
+// threshold and by its own (tuf.VerifyRootRotation), the newest one also
+// through the trust pinning with the cached root as predecessor
+// (trustpin's ValidateRoot: valid certificates for the GUN, not expired),
+// and not expired. The newest root then replaces the cached one, and the
+// caller runs the ordinary update from it. It reports false when the
+// remote has no newer root.
+func (r *Repository) recoverExpiredPin(ctx context.Context, remote update.Remote, now time.Time) (bool, error) {
+	cached, err := r.cache.Load(tuf.RoleRoot)
+	if err != nil {
+		return false, err
+	}
+	prev, _, err := tuf.ParseRoot(cached)
+	if err != nil {
+		return false, err
+	}
+	data, err := remote.GetMeta(ctx, tuf.RoleRoot, "", update.MaxMetaSize)
+	if err != nil {
+		return false, err
+	}
+	newest, env, err := tuf.ParseRoot(data)
+	if err != nil {
+		return false, err
+	}
+	if newest.Version <= prev.Version {
+		return false, nil
+	}
+	if newest.Version-prev.Version > update.DefaultMaxRootRotations {
+		return false, fmt.Errorf("root.json claims version %d, too far ahead of the trusted version %d", newest.Version, prev.Version)
+	}
+	cur := prev
+	for v := prev.Version + 1; v < newest.Version; v++ {
+		vd, err := remote.GetVersionedRoot(ctx, v, update.MaxMetaSize)
+		if err != nil {
+			return false, fmt.Errorf("fetching root version %d: %w", v, err)
+		}
+		vr, venv, err := tuf.ParseRoot(vd)
+		if err == nil && vr.Version != v {
+			err = fmt.Errorf("%s holds root version %d", update.VersionedRootName(v), vr.Version)
+		}
+		if err == nil {
+			err = tuf.VerifyRootRotation(cur, venv, vr)
+		}
+		if err != nil {
+			return false, fmt.Errorf("root version %d: %w", v, err)
+		}
+		cur = vr
+	}
+	pin, err := r.pinChecker()
+	if err != nil {
+		return false, err
+	}
+	if err := tuf.VerifyRootRotation(cur, env, newest); err != nil {
+		return false, err
+	}
+	if err := pin.ValidateRoot(cur, newest, env, now); err != nil {
+		return false, err
+	}
+	if err := tuf.CheckExpiry(tuf.RoleRoot, newest.Expires, now); err != nil {
+		return false, err
+	}
+	if err := r.cache.Set(tuf.RoleRoot, data); err != nil {
+		return false, err
+	}
+	r.warn(&Notice{Err: fmt.Errorf("the trusted root of %s had an expired certificate; moved to root version %d, signed by it", r.gun, newest.Version)})
+	return true, nil
+}

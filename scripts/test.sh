@@ -14,6 +14,11 @@ cd "$(dirname "$0")/.."
 scripts/install-peers.sh
 export NOTARY_V1_BIN="$PWD/.tools/bin"
 . scripts/databases.sh
+# A SoftHSM2 token for the PKCS#11 tests: always on CI (installing softhsm2
+# if needed), elsewhere only when softhsm2 is already installed.
+if [ "${CI:-}" = true ] || command -v softhsm2-util >/dev/null 2>&1; then
+	eval "$(scripts/softhsm.sh "$PWD/.tools/softhsm")"
+fi
 
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)

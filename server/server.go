@@ -47,6 +47,8 @@ const (
 	DefaultKeyTimeout = 10 * time.Second
 	// DefaultKeyAlgorithm is the type of the keys the server creates.
 	DefaultKeyAlgorithm = keys.ECDSA
+	// fileCacheBudget bounds the bytes of current files kept in memory.
+	fileCacheBudget = 16 << 20
 	// maxCommitAttempts bounds how often an update or a regeneration is
 	// retried after losing a race to another writer (another server:
 	// writers of one server are serialised per GUN).
@@ -82,8 +84,11 @@ type Options struct {
 	GUNPrefixes []string
 
 	// MaxUpdateSize caps an update's body (0: DefaultMaxUpdateSize);
-	// MaxParts its number of parts (0: DefaultMaxParts).
+	// MaxPartSize each of its parts (0: MaxUpdateSize; a timestamp part,
+	// which the server ignores, is always capped at api.MaxTimestampSize);
+	// MaxParts their number (0: DefaultMaxParts).
 	MaxUpdateSize int64
+	MaxPartSize   int64
 	MaxParts      int
 
 	// HealthChecks are reported by /_notary_server/health next to the
@@ -112,6 +117,7 @@ type Server struct {
 	consistent    cacheControl
 	prefixes      []string
 	maxUpdateSize int64
+	maxPartSize   int64
 	maxParts      int
 	log           *slog.Logger
 	now           func() time.Time
@@ -119,6 +125,7 @@ type Server struct {
 	metrics       *metrics
 	metricsH      http.Handler
 	parsed        *parseCache
+	files         *lru // current files by GUN, role and hash (see byHash)
 	regen         flightGroup
 	writers       keyedMutex
 }
@@ -135,10 +142,12 @@ func New(opts Options) (*Server, error) {
 		keyTimeout:    opts.KeyTimeout,
 		prefixes:      append([]string(nil), opts.GUNPrefixes...),
 		maxUpdateSize: opts.MaxUpdateSize,
+		maxPartSize:   opts.MaxPartSize,
 		maxParts:      opts.MaxParts,
 		log:           opts.Logger,
 		now:           opts.Now,
-		parsed:        newParseCache(4096),
+		parsed:        newParseCache(parseCacheBudget),
+		files:         newLRU(fileCacheBudget),
 	}
 	if s.keyAlg == "" {
 		s.keyAlg = DefaultKeyAlgorithm
@@ -163,6 +172,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.maxUpdateSize <= 0 {
 		s.maxUpdateSize = DefaultMaxUpdateSize
+	}
+	if s.maxPartSize <= 0 || s.maxPartSize > s.maxUpdateSize {
+		s.maxPartSize = s.maxUpdateSize
 	}
 	if s.maxParts <= 0 {
 		s.maxParts = DefaultMaxParts

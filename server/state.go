@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/notary-go/notary/storage"
 	"github.com/notary-go/notary/tuf"
@@ -76,7 +75,7 @@ func (s *Server) snapshotFile(ctx context.Context, c *collection) (*storage.Stor
 	if c.snap != nil {
 		return c.snap, nil
 	}
-	snap, err := s.store.GetChecksum(ctx, c.gun, tuf.RoleSnapshot, c.snapSHA)
+	snap, err := s.byHash(ctx, c.gun, tuf.RoleSnapshot, c.snapSHA)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, &CorruptError{GUN: c.gun, Role: tuf.RoleTimestamp, Err: fmt.Errorf("snapshot %s is not stored", c.snapSHA)}
@@ -106,7 +105,25 @@ func (s *Server) file(ctx context.Context, c *collection, role string) (*storage
 	if sha == "" {
 		return nil, &CorruptError{GUN: c.gun, Role: tuf.RoleSnapshot, Err: fmt.Errorf("no sha256 for %s", role)}
 	}
-	return s.store.GetChecksum(ctx, c.gun, role, sha)
+	return s.byHash(ctx, c.gun, role, sha)
+}
+
+// byHash reads a file the current snapshot or timestamp names, through
+// the file cache. Content addressed, such a file never changes; the walk
+// from a freshly read timestamp decides whether it is still current, so
+// the cache never serves a deleted collection. (Reads by hash or version
+// from clients go to the store.) The StoredMeta is shared: read only.
+func (s *Server) byHash(ctx context.Context, gun, role, sha string) (*storage.StoredMeta, error) {
+	key := gun + "\x00" + role + "\x00" + sha
+	if v, ok := s.files.get(key); ok {
+		return v.(*storage.StoredMeta), nil
+	}
+	f, err := s.store.GetChecksum(ctx, gun, role, sha)
+	if err != nil {
+		return nil, err
+	}
+	s.files.put(key, f, len(f.Data)+len(key)+64)
+	return f, nil
 }
 
 // root returns the current root, parsed.
@@ -125,37 +142,20 @@ func (s *Server) root(ctx context.Context, c *collection) (*storage.StoredMeta, 
 	return f, r, nil
 }
 
-// parseCache keeps parsed metadata by role and content hash. Entries are
-// immutable and shared: callers must never modify what it returns.
-type parseCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]any
-}
+// parseCache keeps parsed metadata by role and content hash, least
+// recently used first out, within a budget counted as parsedWeight times
+// the source bytes. Entries are immutable and shared: callers must never
+// modify what it returns.
+type parseCache struct{ *lru }
 
-func newParseCache(max int) *parseCache { return &parseCache{max: max, m: make(map[string]any)} }
+const (
+	// parseCacheBudget bounds the (estimated) memory of parsed metadata.
+	parseCacheBudget = 16 << 20
+	// parsedWeight estimates parsed size from source size.
+	parsedWeight = 4
+)
 
-func (c *parseCache) get(key string) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[key]
-	return v, ok
-}
-
-func (c *parseCache) put(key string, v any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		n := 0
-		for k := range c.m { // evict an arbitrary eighth
-			delete(c.m, k)
-			if n++; n >= c.max/8+1 {
-				break
-			}
-		}
-	}
-	c.m[key] = v
-}
+func newParseCache(budget int) *parseCache { return &parseCache{newLRU(budget)} }
 
 func cached[T any](c *parseCache, role string, f *storage.StoredMeta, parse func([]byte) (T, error)) (T, error) {
 	key := role + "\x00" + f.SHA256
@@ -167,7 +167,7 @@ func cached[T any](c *parseCache, role string, f *storage.StoredMeta, parse func
 		var zero T
 		return zero, err
 	}
-	c.put(key, v)
+	c.put(key, v, parsedWeight*len(f.Data))
 	return v, nil
 }
 

@@ -35,7 +35,7 @@ func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return api.NewError(api.CodeMalformedUpload, nil)
 	}
-	parts, err := readParts(mr, s.maxParts)
+	parts, err := readParts(mr, s.maxParts, s.maxPartSize)
 	if err != nil {
 		return err
 	}
@@ -45,9 +45,9 @@ func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *htt
 // readParts reads an update's parts (§5.2): the role is the raw filename
 // (keeping "/"), each body must look like metadata (an object with
 // "signed" holding _type, version and expires, and "signatures"), and no
-// role may come twice. Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
+// role may come twice, nor be larger than maxPart. Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
 // MALFORMED_JSON, MALFORMED_UPLOAD.
-func readParts(mr *multipart.Reader, maxParts int) (map[string][]byte, error) {
+func readParts(mr *multipart.Reader, maxParts int, maxPart int64) (map[string][]byte, error) {
 	parts := map[string][]byte{}
 	for {
 		p, err := mr.NextPart()
@@ -70,9 +70,16 @@ func readParts(mr *multipart.Reader, maxParts int) (map[string][]byte, error) {
 		if len(parts) >= maxParts {
 			return nil, api.NewError(api.CodeMalformedUpload, fmt.Sprintf("more than %d parts", maxParts))
 		}
-		data, err := io.ReadAll(p)
+		limit := maxPart
+		if role == tuf.RoleTimestamp {
+			limit = min(limit, api.MaxTimestampSize)
+		}
+		data, err := io.ReadAll(io.LimitReader(p, limit+1))
 		if err != nil {
 			return nil, uploadReadError(err)
+		}
+		if int64(len(data)) > limit {
+			return nil, api.NewError(api.CodeMalformedUpload, fmt.Sprintf("the %s part is larger than %d bytes", role, limit))
 		}
 		if !looksLikeMetadata(data) {
 			return nil, api.NewError(api.CodeMalformedJSON, nil)

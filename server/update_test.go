@@ -460,7 +460,7 @@ func filePart(disposition string, data string) string {
 
 // TestUpdateBodyErrors checks the per-part errors of an upload (§5.2).
 func TestUpdateBodyErrors(t *testing.T) {
-	h := servertest.Start(t, servertest.Backends()[0].Open(t), server.Options{MaxUpdateSize: 4096})
+	h := servertest.Start(t, servertest.Backends()[0].Open(t), server.Options{MaxUpdateSize: 4096, MaxPartSize: 3000})
 	r := h.NewRepo(t, "gun", true)
 	good := string(r.Files["targets"])
 	for _, tc := range []struct {
@@ -488,8 +488,10 @@ func TestUpdateBodyErrors(t *testing.T) {
 		{name: "DuplicateRole", code: api.CodeMalformedUpload, detail: `"role targets sent twice"`,
 			body: first(multipartBody(filePart(`form-data; name="files"; filename="targets"`, good), filePart(`form-data; name="files"; filename="targets.json"`, good)))},
 		{name: "TooLarge", code: api.CodeMalformedUpload, detail: `"request body larger than 4096 bytes"`,
-			body: first(multipartBody(filePart(`form-data; name="files"; filename="targets"`, strings.Repeat(" ", 5000)+good)))},
-		{name: "EmptySignatures", code: api.CodeInvalidUpdate, detail: `{"Name":"ErrBadTargets","Error":{"Msg":"tuf: targets metadata has no signatures"}}`,
+			body: first(multipartBody(filePart(`form-data; name="files"; filename="targets"`, strings.Repeat(" ", 2000)+good), filePart(`form-data; name="files"; filename="root"`, strings.Repeat(" ", 2000)+good)))},
+		{name: "PartTooLarge", code: api.CodeMalformedUpload, detail: `"the targets part is larger than 3000 bytes"`,
+			body: first(multipartBody(filePart(`form-data; name="files"; filename="targets"`, strings.Repeat(" ", 3500)+good)))},
+		{name: "EmptySignatures", code: api.CodeInvalidUpdate, detail: `{"Name":"ErrBadTargets","Error":{"Msg":"targets metadata has no signatures"}}`,
 			body: first(multipartBody(filePart(`form-data; name="files"; filename="targets"`, `{"signed":{"_type":"Targets","version":3,"expires":"2030-01-01T00:00:00Z","targets":{},"delegations":{"keys":{},"roles":[]}},"signatures":[]}`)))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

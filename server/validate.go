@@ -33,6 +33,11 @@ func (p *plan) roleList() []string {
 	return out
 }
 
+// msg is an error's text for a validation message, without the "tuf: "
+// package prefix, so it reads like v1's ("valid signatures did not meet
+// threshold for targets...").
+func msg(err error) string { return strings.TrimPrefix(err.Error(), "tuf: ") }
+
 func badRoot(format string, args ...any) error {
 	return &api.ValidationError{Name: api.ErrNameBadRoot, Msg: fmt.Sprintf(format, args...)}
 }
@@ -200,7 +205,7 @@ func (s *Server) validateUpdate(ctx context.Context, gun string, parts map[strin
 func (u *updateCheck) checkNewRoot(data, curBytes []byte) (root *tuf.Root, store bool, err error) {
 	root, env, err := tuf.ParseRoot(data)
 	if err != nil {
-		return nil, false, badRoot("%v", err)
+		return nil, false, badRoot("%s", msg(err))
 	}
 	cur := int64(1) // v1: with no stored root, "current" counts as 1
 	if u.curRoot != nil {
@@ -210,7 +215,7 @@ func (u *updateCheck) checkNewRoot(data, curBytes []byte) (root *tuf.Root, store
 		return nil, false, badRoot("Root modifications must increment the version. Current %d, new %d", cur, root.Version)
 	}
 	if err := checkRoot(u.gun, u.curRoot, env, root, u.now); err != nil {
-		return nil, false, badRoot("%v", err)
+		return nil, false, badRoot("%s", msg(err))
 	}
 	if u.curRoot != nil && root.Version == u.curRoot.Version && bytes.Equal(data, curBytes) {
 		return root, false, nil
@@ -226,7 +231,7 @@ func (u *updateCheck) checkTargets(role string, data []byte) (*tuf.Targets, erro
 	if role == tuf.RoleTargets {
 		k, err := u.root.RoleKeys(tuf.RoleTargets)
 		if err != nil {
-			return nil, badTargets("%v", err)
+			return nil, badTargets("%s", msg(err))
 		}
 		rk = k
 	} else {
@@ -240,19 +245,19 @@ func (u *updateCheck) checkTargets(role string, data []byte) (*tuf.Targets, erro
 		}
 		d, err := parent.DelegatedRole(role)
 		if err != nil {
-			return nil, badTargets("%v", err)
+			return nil, badTargets("%s", msg(err))
 		}
 		rk = d.RoleKeys
 	}
 	t, env, err := tuf.ParseTargets(data, role)
 	if err != nil {
-		return nil, badTargets("%v", err)
+		return nil, badTargets("%s", msg(err))
 	}
 	if err := rk.Verify(env); err != nil {
-		return nil, badTargets("%v", err)
+		return nil, badTargets("%s", msg(err))
 	}
 	if err := tuf.CheckExpiry(role, t.Expires, u.now); err != nil {
-		return nil, badTargets("%v", err)
+		return nil, badTargets("%s", msg(err))
 	}
 	u.newTargets[role] = t
 	u.newBytes[role] = data
@@ -297,7 +302,7 @@ func (u *updateCheck) checkCurrentTargetsUnderNewRoot() error {
 		return nil
 	}
 	if err2 != nil {
-		return badRoot("%v", err2)
+		return badRoot("%s", msg(err2))
 	}
 	f, err := u.s.file(u.ctx, u.cur, tuf.RoleTargets)
 	if err != nil {
@@ -308,7 +313,7 @@ func (u *updateCheck) checkCurrentTargetsUnderNewRoot() error {
 		return &CorruptError{GUN: u.gun, Role: tuf.RoleTargets, Err: err}
 	}
 	if err := newRK.Verify(env); err != nil {
-		return badTargets("the new root's targets keys do not accept the current targets metadata; publish targets re-signed with the new key together with the root: %v", err)
+		return badTargets("the new root's targets keys do not accept the current targets metadata; publish targets re-signed with the new key together with the root: %s", msg(err))
 	}
 	return nil
 }
@@ -329,17 +334,17 @@ func sameKeyIDs(a, b []string) bool {
 func (u *updateCheck) checkSnapshot(data []byte) (*tuf.Snapshot, error) {
 	sn, env, err := tuf.ParseSnapshot(data)
 	if err != nil {
-		return nil, badSnapshot("%v", err)
+		return nil, badSnapshot("%s", msg(err))
 	}
 	rk, err := u.root.RoleKeys(tuf.RoleSnapshot)
 	if err != nil {
-		return nil, badSnapshot("%v", err)
+		return nil, badSnapshot("%s", msg(err))
 	}
 	if err := rk.Verify(env); err != nil {
-		return nil, badSnapshot("%v", err)
+		return nil, badSnapshot("%s", msg(err))
 	}
 	if err := tuf.CheckExpiry(tuf.RoleSnapshot, sn.Expires, u.now); err != nil {
-		return nil, badSnapshot("%v", err)
+		return nil, badSnapshot("%s", msg(err))
 	}
 	must := map[string][]byte{tuf.RoleRoot: u.rootBytes}
 	for role, b := range u.relied {
@@ -354,7 +359,7 @@ func (u *updateCheck) checkSnapshot(data []byte) (*tuf.Snapshot, error) {
 			return nil, badSnapshot("snapshot does not list %s", role)
 		}
 		if err := tuf.CheckFileMeta(role, fm, b); err != nil {
-			return nil, badSnapshot("%v", err)
+			return nil, badSnapshot("%s", msg(err))
 		}
 	}
 	for role, fm := range sn.Meta {
@@ -381,7 +386,7 @@ func (u *updateCheck) checkSnapshot(data []byte) (*tuf.Snapshot, error) {
 			return nil, err
 		}
 		if err := tuf.CheckFileMeta(role, fm, f.Data); err != nil {
-			return nil, badSnapshot("%v", err)
+			return nil, badSnapshot("%s", msg(err))
 		}
 	}
 	return sn, nil

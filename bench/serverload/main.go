@@ -82,7 +82,7 @@ func main() {
 	if *sqlite {
 		targets = append(targets, target{name: "ours (sqlite)", bin: ours, storage: "sqlite3", env: []string{"NOTARY_SERVER_KEY_PASSPHRASE=bench"}})
 	}
-	workloads := []string{"GET timestamp.json", "GET snapshot.json", "GET targets.json (10 targets)", "GET targets.json (1000 targets)", "publish (targets, server snapshot)"}
+	workloads := []string{"GET timestamp.json", "GET snapshot.json", "GET targets.json (10 targets)", "GET targets.json (1000 targets)", "publish (targets of 10, server snapshot)"}
 	// results[target][workload] = per-run req/s
 	results := make([]map[string][]float64, len(targets))
 	rss := make([][2]int64, len(targets)) // max over runs of [VmRSS after load, VmHWM]
@@ -285,7 +285,9 @@ func measure(url string, f *fixture, workload string, conc int, d time.Duration)
 					}
 				} else {
 					wr := f.writers[w%len(f.writers)]
-					_ = wr.repo.AddTarget(tuf.RoleTargets, "t"+strconv.FormatInt(n.Load(), 10), []byte("x"))
+					// Replace one target: every publish uploads a
+					// targets file of the same size (10 targets).
+					_ = wr.repo.AddTarget(tuf.RoleTargets, "image-0000", []byte(strconv.FormatInt(n.Load(), 10)))
 					parts, err := wr.repo.Publish(tuf.RoleTargets)
 					if err != nil {
 						log.Fatal(err)

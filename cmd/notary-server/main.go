@@ -309,6 +309,12 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 		log.Info("using in-process signing with keys in memory", "key_algorithm", cfg.keyAlgorithm)
 		return func() {}, nil
 	}
+	if v, _ := lookup(passphraseEnv); v == "" && cfg.backend != "sqlite" {
+		// Servers sharing a database must decrypt each other's keys: a
+		// passphrase generated into one server's data directory would
+		// not do.
+		return nil, fmt.Errorf("set %s: with trust_service.type local and %s storage the signing keys are encrypted in the shared database with it", passphraseEnv, cfg.backend)
+	}
 	pass, err := keyPassphrase(cfg.dataDir, lookup, log)
 	if err != nil {
 		return nil, err

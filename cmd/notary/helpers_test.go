@@ -40,10 +40,17 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return newTestServerAt(t, nil)
+}
+
+// newTestServerAt is newTestServer with the server's clock.
+func newTestServerAt(t *testing.T, now func() time.Time) *testServer {
+	t.Helper()
 	srv, err := server.New(server.Options{
 		Store:  memory.New(),
 		Keys:   keyservice.NewMemory(),
 		Logger: discardLogger(),
+		Now:    now,
 	})
 	if err != nil {
 		t.Fatal(err)

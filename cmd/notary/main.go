@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -278,6 +279,9 @@ func (a *app) repoFor(gun string, acc access, online bool) (*client.Repository, 
 		Progress:     a.progressFunc(),
 	}
 	if online {
+		if u, err := url.Parse(s.ServerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("Trust server url has to be in the form of http(s)://URL:PORT. Got: %s", s.ServerURL)
+		}
 		hc, err := a.httpClient(s, gun, acc)
 		if err != nil {
 			return nil, err

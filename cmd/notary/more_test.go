@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 const pemDir = "../../keys/testdata/v1/pem"
@@ -82,4 +84,67 @@ func TestDebugAndVerbose(t *testing.T) {
 	mustContain(t, "-D stderr", r.err, "debug: GET "+c.server+"/v2/example.com/app/_trust/tuf/timestamp.json: 200 OK")
 	r = c.ok("-v", "list", gun)
 	mustContain(t, "-v stderr", r.err, "info: using trust directory "+c.trustDir)
+}
+
+// TestRootRenewal: root and its certificate are valid for ten years. A
+// publish in the last six months re-signs root with a renewed certificate;
+// once they have expired, a publish with the root key still recovers
+// (v0.7.0 could not), and consumers follow.
+func TestRootRenewal(t *testing.T) {
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	srv := newTestServerAt(t, clock)
+	c := newCLI(t, srv.URL)
+	c.now = clock
+	f := writeFile(t, filepath.Join(c.home, "f.txt"), "f")
+	for _, g := range []string{"example.com/soon", "example.com/late"} {
+		c.ok("init", "-p", g)
+		c.ok("add", g, "before", f, "-p")
+	}
+	consumer := newCLI(t, srv.URL)
+	consumer.now = clock
+	for _, g := range []string{"example.com/soon", "example.com/late"} {
+		consumer.ok("list", g)
+	}
+	certs := func() string { return consumer.ok("cert", "list").out }
+	before := certs()
+
+	// The publisher publishes every two and a half years (targets and
+	// snapshot last three); the consumer reads every time.
+	for _, days := range []int{900, 1800, 2700} {
+		offset.Store(int64(time.Duration(days) * 24 * time.Hour))
+		for _, g := range []string{"example.com/soon", "example.com/late"} {
+			c.ok("witness", g, "targets", "-p")
+			consumer.ok("list", g)
+		}
+	}
+
+	// 9 years and 9 months later: within six months of expiry.
+	offset.Store(int64((10*365 - 90) * 24 * time.Hour))
+	c.ok("add", "example.com/soon", "renewed", f, "-p")
+	r := consumer.ok("list", "example.com/soon")
+	mustContain(t, "list after renewal", r.out, "renewed ")
+	after := certs()
+	if strings.Count(after, "days") != 2 || after == before {
+		t.Errorf("certificates before:\n%s\nafter:\n%s", before, after)
+	}
+
+	// 10 years and a month later, nobody renewed example.com/late.
+	offset.Store(int64((10*365 + 30) * 24 * time.Hour))
+	r = consumer.fail("list", "example.com/late")
+	mustContain(t, "expired list", r.err, "expired")
+	r = c.run("add", "example.com/late", "recovered", f, "-p")
+	if r.code != 0 {
+		t.Fatalf("publish after expiry: %s", r)
+	}
+	mustContain(t, "publish after expiry", r.err, "re-signs it and renews its certificate")
+	r = consumer.ok("list", "example.com/late")
+	mustContain(t, "list after recovery", r.out, "recovered ", "before ")
+	mustContain(t, "list soon", consumer.ok("list", "example.com/soon").out, "renewed ")
+}
+
+func TestBadServerURL(t *testing.T) {
+	c := newCLI(t, "notary-server:4443")
+	r := c.fail("list", gun)
+	mustContain(t, "stderr", r.err, "Trust server url has to be in the form of http(s)://URL:PORT. Got: notary-server:4443")
 }

@@ -66,7 +66,15 @@ type DB struct {
 	cacheMu  sync.RWMutex
 	cache    map[string]cachedKey
 	removals uint64 // bumped by Remove, so a Get racing it does not re-cache the key
+
+	usedMu sync.Mutex
+	used   map[string]time.Time // when MarkUsed last wrote last_used, per key
 }
+
+// usedInterval is how stale last_used may get: within it, further
+// signatures by a key write nothing, so signing is not a database write
+// each time. The first use, which ends the pending state, is always written.
+const usedInterval = time.Minute
 
 type cachedKey struct {
 	key  *keys.PrivateKey
@@ -288,18 +296,37 @@ func (d *DB) Remove(ctx context.Context, id string) error {
 	d.removals++
 	delete(d.cache, id)
 	d.cacheMu.Unlock()
+	d.usedMu.Lock()
+	delete(d.used, id)
+	d.usedMu.Unlock()
 	return err
 }
 
 // MarkUsed records that the key just made a signature (last_used = now),
 // which takes it out of the pending keys Create hands out. Marking an
 // unknown key is not an error. The signer service calls it after every
-// successful Sign.
+// successful Sign; last_used is refreshed at most once per usedInterval.
 func (d *DB) MarkUsed(ctx context.Context, id string) error {
 	if err := checkCall(ctx, id); err != nil {
 		return err
 	}
-	return d.st.markUsed(ctx, id, d.now().UTC())
+	now := d.now().UTC()
+	d.usedMu.Lock()
+	last, seen := d.used[id]
+	d.usedMu.Unlock()
+	if seen && now.Sub(last) < usedInterval && !now.Before(last) {
+		return nil
+	}
+	if err := d.st.markUsed(ctx, id, now); err != nil {
+		return err
+	}
+	d.usedMu.Lock()
+	if d.used == nil {
+		d.used = make(map[string]time.Time)
+	}
+	d.used[id] = now
+	d.usedMu.Unlock()
+	return nil
 }
 
 // Ping reports whether the backing store answers; use it for health checks.

@@ -270,29 +270,15 @@ func listedTargets(out string) []string {
 	return names
 }
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
-// ourServerBinary builds ./cmd/notary-server once per test binary run.
+// ourServerBinary builds ./cmd/notary-server into the test's temporary
+// directory (the build cache makes repeated builds quick).
 func ourServerBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "notary-sql-it-")
-		if buildErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-C", repoRoot(t), "-o", filepath.Join(buildDir, "notary-server"), "./cmd/notary-server").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/notary-server: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	out := filepath.Join(t.TempDir(), "notary-server")
+	if b, err := exec.Command("go", "build", "-C", repoRoot(t), "-o", out, "./cmd/notary-server").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/notary-server: %v\n%s", err, b)
 	}
-	return filepath.Join(buildDir, "notary-server")
+	return out
 }
 
 // A pki is a throw-away CA with server and client certificates for

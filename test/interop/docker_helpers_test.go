@@ -94,17 +94,17 @@ func dockerCLI(t testing.TB) string {
 // authPKI is a throwaway PKI: a CA, a TLS server certificate for
 // 127.0.0.1/localhost, and a token signing certificate under the CA.
 type authPKI struct {
-	dir                        string
-	caCert                     *x509.Certificate
-	caKey                      crypto.Signer
-	CA, ServerCert, ServerKey  string // PEM files
-	SignerCert, SignerKey      string
-	ServerTLS                  tls.Certificate
-	Signer                     crypto.Signer
-	SignerChain                []*x509.Certificate
-	OtherCA, OtherCAKey        string // an unrelated CA (untrusted chain tests)
-	otherCACert                *x509.Certificate
-	otherCAKey                 crypto.Signer
+	dir                       string
+	caCert                    *x509.Certificate
+	caKey                     crypto.Signer
+	CA, ServerCert, ServerKey string // PEM files
+	SignerCert, SignerKey     string
+	ServerTLS                 tls.Certificate
+	Signer                    crypto.Signer
+	SignerChain               []*x509.Certificate
+	OtherCA, OtherCAKey       string // an unrelated CA (untrusted chain tests)
+	otherCACert               *x509.Certificate
+	otherCAKey                crypto.Signer
 }
 
 func authNewPKI(t testing.TB) *authPKI {
@@ -344,10 +344,10 @@ func authStartIssuer(t testing.TB, notaryAuth string, p *authPKI, issuer, servic
 	dir := t.TempDir()
 	port := authFreePort(t)
 	cfg := authIssuerConfig{
-		Server: map[string]string{"http_addr": fmt.Sprintf("127.0.0.1:%d", port), "tls_cert_file": p.ServerCert, "tls_key_file": p.ServerKey},
-		Token:  map[string]any{"issuer": issuer, "service": service, "signing_key": p.SignerKey, "signing_cert": p.SignerCert, "ttl": "5m"},
-		Users:  map[string]string{"htpasswd": htpasswdFile, "realm": "notary-auth test"},
-		ACL:    acl,
+		Server:  map[string]string{"http_addr": fmt.Sprintf("127.0.0.1:%d", port), "tls_cert_file": p.ServerCert, "tls_key_file": p.ServerKey},
+		Token:   map[string]any{"issuer": issuer, "service": service, "signing_key": p.SignerKey, "signing_cert": p.SignerCert, "ttl": "5m"},
+		Users:   map[string]string{"htpasswd": htpasswdFile, "realm": "notary-auth test"},
+		ACL:     acl,
 		Logging: map[string]string{"level": "debug"},
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
@@ -478,11 +478,18 @@ func (r dockerResult) String() string {
 // run runs the docker CLI with stdin closed.
 func (d *dockerEnv) run(extraEnv []string, args ...string) dockerResult {
 	d.t.Helper()
+	return d.runIn("", extraEnv, args...)
+}
+
+// runIn runs the docker CLI with stdin as its input.
+func (d *dockerEnv) runIn(stdin string, extraEnv []string, args ...string) dockerResult {
+	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, d.docker, args...)
 	cmd.Env = d.env(extraEnv...)
 	cmd.Dir = d.dir
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -505,6 +512,7 @@ func (d *dockerEnv) ok(args ...string) dockerResult {
 type notaryCLI struct {
 	t        testing.TB
 	bin      string
+	label    string // shown in logs; "" means the binary's name
 	trustDir string
 	server   string
 	ca       string
@@ -532,16 +540,44 @@ func (n *notaryCLI) run(args ...string) dockerResult {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	r := dockerResult{args: append([]string{filepath.Base(n.bin)}, full...), stdout: out.String(), stderr: errb.String(), err: err}
+	r := dockerResult{args: append([]string{n.name()}, full...), stdout: out.String(), stderr: errb.String(), err: err}
 	n.t.Logf("%s", r)
 	return r
+}
+
+func (n *notaryCLI) name() string {
+	if n.label != "" {
+		return n.label
+	}
+	return filepath.Base(n.bin)
 }
 
 func (n *notaryCLI) ok(args ...string) dockerResult {
 	n.t.Helper()
 	r := n.run(args...)
 	if r.err != nil {
-		n.t.Fatalf("%s %s failed: %v\n%s", filepath.Base(n.bin), strings.Join(args, " "), r.err, r)
+		n.t.Fatalf("%s %s failed: %v\n%s", n.name(), strings.Join(args, " "), r.err, r)
 	}
 	return r
+}
+
+// authStartUpstreamServerConfig runs v0.7.0 notary-server over TLS with
+// memory storage and local signing, plus the extra top-level config
+// sections in extra (JSON members, e.g. an "auth" section), and returns
+// its URL.
+func authStartUpstreamServerConfig(t testing.TB, bin string, p *authPKI, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	port := authFreePort(t)
+	cfg := fmt.Sprintf(`{"server":{"http_addr":"127.0.0.1:%d","tls_cert_file":%q,"tls_key_file":%q},
+		"trust_service":{"type":"local","key_algorithm":"ecdsa"},"storage":{"backend":"memory"},"logging":{"level":"debug"},%s}`,
+		port, p.ServerCert, p.ServerKey, extra)
+	cfgFile := filepath.Join(dir, "server.json")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := authStartProcess(t, dir, "notary-server-v0.7.0", []string{"PATH=" + os.Getenv("PATH")}, bin, "-config", cfgFile)
+	url := fmt.Sprintf("https://127.0.0.1:%d", port)
+	authWaitHTTPS(t, url+"/_notary_server/health", p.clientTLS(), logFile)
+	return url
 }

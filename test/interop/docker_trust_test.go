@@ -141,19 +141,41 @@ type dockerScenarioOpts struct {
 	// delegationUploads is false against v0.7.0 notary-server built with a
 	// modern Go, which refuses every delegation upload (upstream-notes §0).
 	delegationUploads bool
+	// writer is the notary CLI that publishes next to docker: "v0.7.0" or
+	// "ours". Both CLIs read at every check.
+	writer string
+	// gun is the repository; "" means dockerGUN.
+	gun string
+	// basicAuth: v0.7.0's notary CLI cannot read from a Basic-auth server
+	// (its read-only transport fails on the Basic challenge), so only
+	// our CLI reads; v0.7.0's can still publish.
+	basicAuth bool
 }
 
 // dockerTrustScenario runs the Docker CLI's trust commands that need no
 // Docker engine against a notary server, and the notary CLIs (v0.7.0 and
 // ours) on the trust directory the Docker CLI wrote.
 func dockerTrustScenario(t *testing.T, o dockerScenarioOpts) {
+	gun := o.gun
+	if gun == "" {
+		gun = dockerGUN
+	}
 	creds := map[string]string{}
 	if o.publisher != "" {
 		creds[dockerRegistry] = o.publisher
 	}
 	d := dockerNewEnv(t, o.serverURL, o.caPEM, creds)
 	keys := t.TempDir()
-	upstream := &notaryCLI{t: t, bin: dockerV1Bin(t, "notary"), trustDir: d.TrustDir(), server: o.serverURL, ca: o.caFile, auth: o.notaryAuth}
+	upstream := &notaryCLI{t: t, bin: dockerV1Bin(t, "notary"), label: "notary-v0.7.0", trustDir: d.TrustDir(), server: o.serverURL, ca: o.caFile, auth: o.notaryAuth}
+	ours := &notaryCLI{t: t, bin: dockerBuild(t, "./cmd/notary", t.TempDir()), label: "notary-ours", trustDir: d.TrustDir(), server: o.serverURL, ca: o.caFile, auth: o.notaryAuth}
+	readers := []*notaryCLI{upstream, ours}
+	if o.basicAuth {
+		readers = []*notaryCLI{ours}
+	}
+	writer := upstream
+	if o.writer == "ours" {
+		writer = ours
+	}
 
 	// Keys: generate one (loaded into $DOCKER_CONFIG/trust/private), load
 	// another from a PEM file.
@@ -166,12 +188,12 @@ func dockerTrustScenario(t *testing.T, o dockerScenarioOpts) {
 	// signer add creates the collection (root key, targets key, server
 	// snapshot and timestamp) and the targets/alice and targets/releases
 	// delegations.
-	r = d.ok("trust", "signer", "add", "--key", filepath.Join(keys, "alice.pub"), "alice", dockerGUN)
-	dockerContains(t, r, "Initializing signed repository for "+dockerGUN, "Successfully added signer: alice to "+dockerGUN)
-	r = d.ok("trust", "signer", "add", "--key", bobPub, "bob", dockerGUN)
-	dockerContains(t, r, "Successfully added signer: bob to "+dockerGUN)
+	r = d.ok("trust", "signer", "add", "--key", filepath.Join(keys, "alice.pub"), "alice", gun)
+	dockerContains(t, r, "Initializing signed repository for "+gun, "Successfully added signer: alice to "+gun)
+	r = d.ok("trust", "signer", "add", "--key", bobPub, "bob", gun)
+	dockerContains(t, r, "Successfully added signer: bob to "+gun)
 
-	r = d.ok("trust", "inspect", dockerGUN)
+	r = d.ok("trust", "inspect", gun)
 	in := dockerParseInspect(t, r)
 	if got := in.signers(); strings.Join(got, ",") != "alice,bob" {
 		t.Errorf("signers = %v, want alice, bob", got)
@@ -186,27 +208,29 @@ func dockerTrustScenario(t *testing.T, o dockerScenarioOpts) {
 	if !o.delegationUploads {
 		// v0.7.0 notary-server refuses delegation uploads: the rest
 		// of the scenario publishes into targets/releases.
-		r = upstream.ok("list", dockerGUN)
-		dockerContains(t, r, "No targets present in this repository.")
+		for _, n := range readers {
+			r = n.ok("list", gun)
+			dockerContains(t, r, "No targets present in this repository.")
+		}
 		return
 	}
 
 	// A tag the collection already holds (as `docker push` would have
-	// recorded it): added with the v0.7.0 CLI, by hash, into
+	// recorded it): added with a notary CLI, by hash, into
 	// targets/releases with the keys docker made.
 	v1, v2, v3 := dockerMakeManifest("v1"), dockerMakeManifest("v2"), dockerMakeManifest("v3")
 	for _, m := range []dockerManifest{v1, v2, v3} {
-		upstream.ok("addhash", dockerGUN, m.tag, fmt.Sprint(m.size), "--sha256", m.digest, "-r", "targets/releases")
+		writer.ok("addhash", gun, m.tag, fmt.Sprint(m.size), "--sha256", m.digest, "-r", "targets/releases")
 	}
-	upstream.ok("publish", dockerGUN)
+	writer.ok("publish", gun)
 
 	// docker trust sign of a tag the collection holds needs no engine:
 	// it signs the existing target into every delegation it holds a key
 	// for.
-	r = d.ok("trust", "sign", dockerGUN+":v1")
-	dockerContains(t, r, "Signing and pushing trust metadata for "+dockerGUN+":v1", "Successfully signed "+dockerGUN+":v1")
+	r = d.ok("trust", "sign", gun+":v1")
+	dockerContains(t, r, "Signing and pushing trust metadata for "+gun+":v1", "Successfully signed "+gun+":v1")
 
-	in = dockerParseInspect(t, d.ok("trust", "inspect", dockerGUN))
+	in = dockerParseInspect(t, d.ok("trust", "inspect", gun))
 	if got := in.tags(); got["v1"] != v1.digest || got["v2"] != v2.digest || got["v3"] != v3.digest || len(got) != 3 {
 		t.Errorf("signed tags = %v, want v1..v3 with their digests", got)
 	}
@@ -214,96 +238,121 @@ func dockerTrustScenario(t *testing.T, o dockerScenarioOpts) {
 		t.Errorf("v1 signers = %v, want alice, bob", got)
 	}
 
-	r = d.ok("trust", "inspect", "--pretty", dockerGUN)
+	r = d.ok("trust", "inspect", "--pretty", gun)
 	dockerContains(t, r,
-		"Signatures for "+dockerGUN,
+		"Signatures for "+gun,
 		"v1", v1.digest, "alice, bob",
-		"List of signers and their keys for "+dockerGUN,
-		"Administrative keys for "+dockerGUN,
+		"List of signers and their keys for "+gun,
+		"Administrative keys for "+gun,
 		"Repository Key:", "Root Key:")
 
 	// The trust lookup of DCT pull resolves the tag to its digest; the
 	// pull itself then needs the engine.
-	r = d.run([]string{"DOCKER_CONTENT_TRUST=1"}, "pull", dockerGUN+":v1")
-	dockerContains(t, r, fmt.Sprintf("Pull (1 of 1): %s:v1@sha256:%s", dockerGUN, v1.digest))
+	r = d.run([]string{"DOCKER_CONTENT_TRUST=1"}, "pull", gun+":v1")
+	dockerContains(t, r, fmt.Sprintf("Pull (1 of 1): %s:v1@sha256:%s", gun, v1.digest))
 	if r.err == nil {
 		t.Error("DCT pull succeeded without an engine")
 	}
-	r = d.run([]string{"DOCKER_CONTENT_TRUST=1"}, "pull", dockerGUN+":nope")
-	dockerContains(t, r, "No trust data for nope")
+	r = d.run([]string{"DOCKER_CONTENT_TRUST=1"}, "pull", gun+":nope")
+	dockerContains(t, r, "No valid trust data for nope")
 
-	// A reader with its own (empty) trust directory.
+	// A pull-only user reads with an empty trust directory, but cannot
+	// publish even with every key: the server refuses the push.
 	if o.reader != "" {
 		rd := dockerNewEnv(t, o.serverURL, o.caPEM, map[string]string{dockerRegistry: o.reader})
-		in := dockerParseInspect(t, rd.ok("trust", "inspect", dockerGUN))
+		in := dockerParseInspect(t, rd.ok("trust", "inspect", gun))
 		if in.tags()["v2"] != v2.digest {
 			t.Errorf("reader sees tags %v", in.tags())
 		}
-		_, pub := dockerWriteKeyPair(t, keys, "mallory")
-		r := rd.run(nil, "trust", "signer", "add", "--key", pub, "mallory", dockerGUN)
-		if r.err == nil {
-			t.Error("a pull-only user added a signer")
+		rw := dockerNewEnv(t, o.serverURL, o.caPEM, map[string]string{dockerRegistry: o.reader})
+		if err := os.CopyFS(rw.TrustDir(), os.DirFS(d.TrustDir())); err != nil {
+			t.Fatal(err)
 		}
-		dockerContains(t, r, "failed to add signer to: "+dockerGUN)
+		r := rw.run(nil, "trust", "revoke", "--yes", gun+":v2")
+		if r.err == nil {
+			t.Error("a pull-only user revoked a tag")
+		}
+		dockerContains(t, r, "you are not authorized to perform this operation")
+		if got := dockerParseInspect(t, d.ok("trust", "inspect", gun)).tags(); got["v2"] != v2.digest {
+			t.Errorf("v2 gone after a refused revoke: %v", got)
+		}
 	}
 
 	// Revoke one tag, then every tag.
-	r = d.ok("trust", "revoke", "--yes", dockerGUN+":v1")
-	dockerContains(t, r, "Successfully deleted signature for "+dockerGUN+":v1")
-	in = dockerParseInspect(t, d.ok("trust", "inspect", dockerGUN))
+	r = d.ok("trust", "revoke", "--yes", gun+":v1")
+	dockerContains(t, r, "Successfully deleted signature for "+gun+":v1")
+	in = dockerParseInspect(t, d.ok("trust", "inspect", gun))
 	if got := in.tags(); got["v1"] != "" || got["v2"] != v2.digest {
 		t.Errorf("after revoking v1: tags %v", got)
 	}
-	r = d.run([]string{"DOCKER_CONTENT_TRUST=1"}, "pull", dockerGUN+":v1")
-	dockerContains(t, r, "No trust data for v1")
+	r = d.run([]string{"DOCKER_CONTENT_TRUST=1"}, "pull", gun+":v1")
+	dockerContains(t, r, "No valid trust data for v1")
 
 	// The v0.7.0 CLI and ours read what docker published.
-	r = upstream.ok("list", dockerGUN)
-	dockerContains(t, r, "v2", "v3", v2.digest)
-	r = upstream.ok("delegation", "list", dockerGUN)
-	dockerContains(t, r, "targets/alice", "targets/bob", "targets/releases")
-	dockerOurNotary(t, d, o, v2, v3)
+	for _, n := range readers {
+		r = n.ok("list", gun)
+		dockerContains(t, r, "v2", "v3", v2.digest, v3.digest)
+		if strings.Contains(r.stdout, v1.digest) {
+			t.Errorf("%s lists the revoked v1", n.label)
+		}
+		r = n.ok("delegation", "list", gun)
+		dockerContains(t, r, "targets/alice", "targets/bob", "targets/releases")
+	}
 
-	r = d.ok("trust", "revoke", "--yes", dockerGUN)
-	dockerContains(t, r, "Successfully deleted signature for "+dockerGUN)
-	in = dockerParseInspect(t, d.ok("trust", "inspect", dockerGUN))
+	// Bob, with only his own key in another trust directory, signs v2
+	// and then revokes every tag: targets/releases is now signed by bob
+	// alone.
+	bd := dockerNewEnv(t, o.serverURL, o.caPEM, creds)
+	bd.ok("trust", "key", "load", "--name", "bob", bobKey)
+	r = bd.ok("trust", "sign", gun+":v2")
+	dockerContains(t, r, "Successfully signed "+gun+":v2")
+	in = dockerParseInspect(t, bd.ok("trust", "inspect", gun))
+	if got := in.tagSigners("v2"); strings.Join(got, ",") != "bob" {
+		t.Errorf("v2 signers = %v, want bob", got)
+	}
+	r = bd.ok("trust", "revoke", "--yes", gun)
+	dockerContains(t, r, "Successfully deleted signature for "+gun)
+	in = dockerParseInspect(t, d.ok("trust", "inspect", gun))
 	if len(in.SignedTags) != 0 {
 		t.Errorf("after revoking everything: tags %v", in.tags())
 	}
+	for _, n := range readers {
+		r = n.ok("list", gun)
+		dockerContains(t, r, "No targets present in this repository.")
+	}
 
-	// Remove a signer.
-	r = d.ok("trust", "signer", "remove", "--force", "bob", dockerGUN)
-	dockerContains(t, r, "Successfully removed bob from "+dockerGUN)
-	in = dockerParseInspect(t, d.ok("trust", "inspect", dockerGUN))
+	// Docker CLI 28 removes a signer only after confirming at the prompt,
+	// which it shows only for the signer of the last release: with
+	// --force, or for any other signer, it returns without removing
+	// anything (docker/cli trust/signer_remove.go
+	// maybePromptForSignerRemoval returns false unless the prompt was
+	// answered yes).
+	r = d.ok("trust", "signer", "remove", "--force", "bob", gun)
+	if strings.Contains(r.stdout, "Successfully removed") {
+		t.Log("docker trust signer remove --force removed the signer: the Docker CLI bug noted above is fixed")
+	} else if got := dockerParseInspect(t, d.ok("trust", "inspect", gun)).signers(); strings.Join(got, ",") != "alice,bob" {
+		t.Errorf("signers after a no-op removal = %v", got)
+	}
+	r = d.runIn("y\n", nil, "trust", "signer", "remove", "bob", gun)
+	dockerContains(t, r, `The signer "bob" signed the last released version of `+gun, "Successfully removed bob from "+gun)
+	// As the prompt warned, targets/releases (signed by bob only) no
+	// longer verifies; alice re-signs it with the v0.7.0 CLI.
+	for _, n := range readers {
+		r = n.ok("delegation", "list", gun)
+		if strings.Contains(r.stdout, "targets/bob") {
+			t.Errorf("%s still lists targets/bob\n%s", n.label, r)
+		}
+	}
+	writer.ok("witness", gun, "targets/releases")
+	writer.ok("publish", gun)
+	r = d.ok("trust", "inspect", gun)
+	in = dockerParseInspect(t, r)
 	if got := in.signers(); strings.Join(got, ",") != "alice" {
 		t.Errorf("signers after removing bob = %v", got)
 	}
-	r = upstream.ok("delegation", "list", dockerGUN)
-	if strings.Contains(r.stdout, "targets/bob") {
-		t.Errorf("v0.7.0 CLI still lists targets/bob\n%s", r)
+	if strings.Contains(r.stderr, "did not meet threshold") {
+		t.Errorf("targets/releases still invalid after the witness\n%s", r)
 	}
-}
-
-// dockerOurNotary reads the collection with our notary CLI, from a copy
-// of the trust directory docker wrote.
-func dockerOurNotary(t *testing.T, d *dockerEnv, o dockerScenarioOpts, want ...dockerManifest) {
-	t.Helper()
-	bin := dockerBuild(t, "./cmd/notary", t.TempDir())
-	ours := &notaryCLI{t: t, bin: bin, trustDir: d.TrustDir(), server: o.serverURL, ca: o.caFile, auth: o.notaryAuth}
-	r := ours.run("list", dockerGUN)
-	if r.err != nil {
-		t.Errorf("our notary list on docker's trust dir failed: %v\n%s", r.err, r)
-		return
-	}
-	for _, m := range want {
-		dockerContains(t, r, m.tag, m.digest)
-	}
-	r = ours.run("delegation", "list", dockerGUN)
-	if r.err != nil {
-		t.Errorf("our notary delegation list failed: %v\n%s", r.err, r)
-		return
-	}
-	dockerContains(t, r, "targets/alice", "targets/releases")
 }
 
 // TestDockerTrustNoAuth: the Docker CLI against our notary-server binary,
@@ -323,7 +372,11 @@ func TestDockerTrustNoAuth(t *testing.T) {
 	logFile := authStartProcess(t, dir, "notary-server", []string{"PATH=" + os.Getenv("PATH")}, bin, "-config", cfgFile, "-data-dir", dir)
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
 	authWaitHTTPS(t, url+"/_notary_server/health", p.clientTLS(), logFile)
-	dockerTrustScenario(t, dockerScenarioOpts{serverURL: url, caFile: p.CA, caPEM: p.caPEM(t), delegationUploads: true})
+	for _, w := range []string{"v0.7.0", "ours"} {
+		t.Run("notary-"+w, func(t *testing.T) {
+			dockerTrustScenario(t, dockerScenarioOpts{serverURL: url, caFile: p.CA, caPEM: p.caPEM(t), delegationUploads: true, writer: w, gun: dockerGUN + "-" + w})
+		})
+	}
 }
 
 // authTokenACL is the token issuer's ACL of the DCT scenarios: alice
@@ -348,30 +401,37 @@ func TestDockerTrustTokenAuth(t *testing.T) {
 	url := authOurServer(t, p, auth.Config{Type: "token", Options: map[string]any{
 		"realm": realm, "service": "notary.example.com", "issuer": "notary-auth", "rootcertbundle": p.CA,
 	}})
-	dockerTrustScenario(t, dockerScenarioOpts{
-		serverURL: url, caFile: p.CA, caPEM: p.caPEM(t),
-		publisher: "alice:alice-pw", reader: "carol:carol-pw", notaryAuth: "alice:alice-pw",
-		delegationUploads: true,
-	})
-	authAdminOnly(t, url, p)
+	for _, w := range []string{"v0.7.0", "ours"} {
+		t.Run("notary-"+w, func(t *testing.T) {
+			gun := dockerGUN + "-" + w
+			dockerTrustScenario(t, dockerScenarioOpts{
+				serverURL: url, caFile: p.CA, caPEM: p.caPEM(t),
+				publisher: "alice:alice-pw", reader: "carol:carol-pw", notaryAuth: "alice:alice-pw",
+				delegationUploads: true, writer: w, gun: gun,
+			})
+			authAdminOnly(t, url, p, gun)
+		})
+	}
 }
 
 // authAdminOnly checks that "*" (remote delete) needs the admin: alice's
 // push+pull token is not enough.
-func authAdminOnly(t *testing.T, url string, p *authPKI) {
+func authAdminOnly(t *testing.T, url string, p *authPKI, gun string) {
 	dir := t.TempDir()
 	bin := dockerV1Bin(t, "notary")
-	alice := &notaryCLI{t: t, bin: bin, trustDir: dir, server: url, ca: p.CA, auth: "alice:alice-pw"}
-	r := alice.run("delete", dockerGUN, "--remote")
+	alice := &notaryCLI{t: t, bin: bin, label: "notary-v0.7.0", trustDir: dir, server: url, ca: p.CA, auth: "alice:alice-pw"}
+	r := alice.run("delete", gun, "--remote")
 	if r.err == nil {
 		t.Error("alice deleted the collection without the * action")
 	}
-	admin := &notaryCLI{t: t, bin: bin, trustDir: dir, server: url, ca: p.CA, auth: "admin:admin-pw"}
-	admin.ok("delete", dockerGUN, "--remote")
-	r = alice.run("list", dockerGUN)
+	dockerContains(t, r, "you are not authorized to perform this operation")
+	admin := &notaryCLI{t: t, bin: bin, label: "notary-v0.7.0", trustDir: dir, server: url, ca: p.CA, auth: "admin:admin-pw"}
+	admin.ok("delete", gun, "--remote")
+	r = alice.run("list", gun)
 	if r.err == nil {
 		t.Errorf("the collection survived its deletion\n%s", r)
 	}
+	dockerContains(t, r, "does not have trust data for "+gun)
 }
 
 // TestDockerTrustBasicAuth: the Docker CLI against our server with Basic
@@ -382,17 +442,50 @@ func TestDockerTrustBasicAuth(t *testing.T) {
 	na := dockerBuild(t, "./cmd/notary-auth", t.TempDir())
 	users := authUsers(t, na, t.TempDir(), map[string]string{"alice": "alice-pw"})
 	url := authOurServer(t, p, auth.Config{Type: "htpasswd", Options: map[string]any{"realm": "notary", "path": users}})
-	dockerTrustScenario(t, dockerScenarioOpts{
-		serverURL: url, caFile: p.CA, caPEM: p.caPEM(t),
-		publisher: "alice:alice-pw", notaryAuth: "alice:alice-pw",
-		delegationUploads: true,
-	})
-	// Wrong password: everything is refused.
-	d := dockerNewEnv(t, url, p.caPEM(t), map[string]string{dockerRegistry: "alice:wrong"})
-	r := d.run(nil, "trust", "inspect", dockerGUN)
-	if r.err == nil {
-		t.Errorf("inspect with a wrong password succeeded\n%s", r)
+	for _, w := range []string{"v0.7.0", "ours"} {
+		t.Run("notary-"+w, func(t *testing.T) {
+			dockerTrustScenario(t, dockerScenarioOpts{
+				serverURL: url, caFile: p.CA, caPEM: p.caPEM(t),
+				publisher: "alice:alice-pw", notaryAuth: "alice:alice-pw",
+				delegationUploads: true, writer: w, gun: dockerGUN + "-" + w, basicAuth: true,
+			})
+		})
 	}
+
+	t.Run("refusals", func(t *testing.T) {
+		gun := dockerGUN + "-v0.7.0"
+		// Wrong password: docker cannot read or write.
+		bad := dockerNewEnv(t, url, p.caPEM(t), map[string]string{dockerRegistry: "alice:wrong"})
+		if r := bad.run(nil, "trust", "inspect", gun); r.err == nil {
+			t.Errorf("inspect with a wrong password succeeded\n%s", r)
+		}
+		keys := t.TempDir()
+		bad.ok("trust", "key", "generate", "mallory", "--dir", keys)
+		r := bad.run(nil, "trust", "signer", "add", "--key", filepath.Join(keys, "mallory.pub"), "mallory", dockerGUN+"-new")
+		if r.err == nil {
+			t.Errorf("signer add with a wrong password succeeded\n%s", r)
+		}
+		dockerContains(t, r, "you are not authorized to perform this operation")
+		// No credentials at all: the same.
+		anon := dockerNewEnv(t, url, p.caPEM(t), nil)
+		if r := anon.run(nil, "trust", "inspect", gun); r.err == nil {
+			t.Errorf("anonymous inspect succeeded\n%s", r)
+		}
+		// v0.7.0's notary CLI cannot read here even with NOTARY_AUTH
+		// (see auth.BasicAuth); ours can.
+		v1 := &notaryCLI{t: t, bin: dockerV1Bin(t, "notary"), label: "notary-v0.7.0", trustDir: t.TempDir(), server: url, ca: p.CA, auth: "alice:alice-pw"}
+		if r := v1.run("list", gun); r.err == nil {
+			t.Log("v0.7.0 notary now reads from a Basic-auth server")
+		} else {
+			dockerContains(t, r, "no basic auth credentials")
+		}
+		ours := &notaryCLI{t: t, bin: dockerBuild(t, "./cmd/notary", t.TempDir()), label: "notary-ours", trustDir: t.TempDir(), server: url, ca: p.CA, auth: "alice:alice-pw"}
+		ours.ok("delegation", "list", gun)
+		ours.auth, ours.trustDir = "alice:wrong", t.TempDir()
+		if r := ours.run("delegation", "list", gun); r.err == nil {
+			t.Errorf("our notary read with a wrong password\n%s", r)
+		}
+	})
 }
 
 // TestDockerTrustUpstreamServerOurIssuer: the Docker CLI against the
@@ -409,24 +502,12 @@ func TestDockerTrustUpstreamServerOurIssuer(t *testing.T) {
 		serverURL: url, caFile: p.CA, caPEM: p.caPEM(t),
 		publisher: "alice:alice-pw", reader: "carol:carol-pw", notaryAuth: "alice:alice-pw",
 	})
+	authAdminOnly(t, url, p, dockerGUN)
 }
 
 // authStartUpstreamServer runs v0.7.0 notary-server (memory storage, local
 // signing) with token auth and returns its URL.
 func authStartUpstreamServer(t testing.TB, bin string, p *authPKI, realm, bundle string) string {
 	t.Helper()
-	dir := t.TempDir()
-	port := authFreePort(t)
-	cfg := fmt.Sprintf(`{"server":{"http_addr":"127.0.0.1:%d","tls_cert_file":%q,"tls_key_file":%q},
-		"trust_service":{"type":"local","key_algorithm":"ecdsa"},"storage":{"backend":"memory"},"logging":{"level":"debug"},
-		"auth":{"type":"token","options":{"realm":%q,"service":"notary.example.com","issuer":"notary-auth","rootcertbundle":%q}}}`,
-		port, p.ServerCert, p.ServerKey, realm, bundle)
-	cfgFile := filepath.Join(dir, "server.json")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logFile := authStartProcess(t, dir, "notary-server-v0.7.0", []string{"PATH=" + os.Getenv("PATH")}, bin, "-config", cfgFile)
-	url := fmt.Sprintf("https://127.0.0.1:%d", port)
-	authWaitHTTPS(t, url+"/_notary_server/health", p.clientTLS(), logFile)
-	return url
+	return authStartUpstreamServerConfig(t, bin, p, fmt.Sprintf(`"auth":{"type":"token","options":{"realm":%q,"service":"notary.example.com","issuer":"notary-auth","rootcertbundle":%q}}`, realm, bundle))
 }

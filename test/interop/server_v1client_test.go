@@ -9,9 +9,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -351,5 +356,99 @@ func serverCheckHistory(t *testing.T, c *api.Client) {
 				t.Errorf("timestamp v%d: snapshot v%d lists %s, which is missing or wrong (%v)", rec.Version, sn.Version, role, err)
 			}
 		}
+	}
+}
+
+// TestOurServerZeroConfig starts our binary with no config file at all
+// (only the listen address moved off 4443 through the environment): plain
+// HTTP with a warning, SQLite and a generated key passphrase in the data
+// directory, both private, and everything, keys included, survives a
+// restart.
+func TestOurServerZeroConfig(t *testing.T) {
+	bin := ourServerBin(t)
+	dataDir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	logFile := filepath.Join(t.TempDir(), "server.log")
+	start := func() (stop func()) {
+		t.Helper()
+		logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-data-dir", dataDir, "-logf", "logfmt")
+		cmd.Env = append(os.Environ(), "NOTARY_SERVER_SERVER_HTTP_ADDR="+addr, "NOTARY_SERVER_KEY_PASSPHRASE=")
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + "/_notary_server/health")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				b, _ := os.ReadFile(logFile)
+				t.Fatalf("zero-config server did not start: %v\n%s", err, b)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-done
+		}
+	}
+	stop := start()
+	log, _ := os.ReadFile(logFile)
+	serverHas(t, "zero-config log", string(log), "listening on plain HTTP", "generated a random key passphrase", "using in-process signing with keys encrypted in the database")
+	for _, f := range []string{"notary-server.db", "key-passphrase"} {
+		fi, err := os.Stat(filepath.Join(dataDir, f))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", f, fi.Mode(), err)
+		}
+	}
+	ctx := context.Background()
+	const gun = "example.com/zero"
+	c, err := api.NewClient("http://"+addr, gun, api.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := c.GetKey(ctx, "timestamp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := c.GetKey(ctx, "snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := servertest.NewRepo(gun, ts, sn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, _ := repo.Initial()
+	if err := c.Publish(ctx, parts); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	stop = start()
+	defer stop()
+	root, err := c.GetMeta(ctx, "root", 0)
+	if err != nil || !bytes.Equal(root, repo.Files["root"]) {
+		t.Fatalf("root after a restart: %v", err)
+	}
+	// The server still holds (and can decrypt) its keys.
+	if k, err := c.GetKey(ctx, "timestamp"); err != nil || k.ID() != ts.ID() {
+		t.Errorf("timestamp key after a restart: %v %v", k.ID(), err)
+	}
+	_ = repo.AddTarget("targets", "after-restart", []byte("x"))
+	parts, _ = repo.Publish("targets")
+	if err := c.Publish(ctx, parts); err != nil {
+		t.Errorf("publish after a restart: %v", err)
 	}
 }
