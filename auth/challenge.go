@@ -70,7 +70,7 @@ func (c *Challenge) Header() string {
 	case errors.Is(c.Err, ErrInvalidToken):
 		s += `,error="invalid_token"`
 	case errors.Is(c.Err, ErrInsufficientScope):
-		s += `,error="insufficient-scope"`
+		s += `,error="insufficient_scope"`
 	}
 	return s
 }

@@ -89,8 +89,14 @@ func serverRunV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 	out = c.must("addhash", gun, "v2", "5", "--sha256", hex.EncodeToString(other[:]), "-p")
 	serverHas(t, "addhash", out, `Addition of target "v2"`, "Successfully published")
 
+	// A name the envelope marshal must HTML-escape, with (canonical)
+	// custom data.
+	custom := c.file("custom.json", []byte(`{"build":7,"tags":["a","b"]}`))
+	out = c.must("add", gun, "a&b<c>é", f1, "--custom", custom, "-p")
+	serverHas(t, "add with custom", out, "Successfully published")
+
 	out = c.must("list", gun)
-	serverHas(t, "list", out, "v1", digest, strconv.Itoa(len(payload)), "v2", hex.EncodeToString(other[:]), "targets")
+	serverHas(t, "list", out, "v1", digest, strconv.Itoa(len(payload)), "v2", hex.EncodeToString(other[:]), "targets", "a&b<c>é")
 
 	out = c.must("lookup", gun, "v1")
 	serverHas(t, "lookup", out, "v1", digest, strconv.Itoa(len(payload)))
