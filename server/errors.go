@@ -57,12 +57,17 @@ func toAPIError(err error) (e *api.Error, internal bool) {
 		return api.NewError(api.CodeOldVersion, api.EmptyDetail), false
 	case errors.Is(err, storage.ErrNotFound):
 		return api.NewError(api.CodeMetadataNotFound, api.EmptyDetail), false
+	case errors.Is(err, storage.ErrUnavailable):
+		return api.NewError(api.CodeUnavailable, "storage unavailable, retry later"), true
 	case errors.Is(err, errNoKeyService):
 		return api.NewError(api.CodeNoCryptoService, nil), true
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer.
+		return api.NewError(api.CodeUnavailable, nil), false
 	case errors.As(err, &kse):
 		return api.NewError(api.CodeUnavailable, "signing service unavailable"), true
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return api.NewError(api.CodeUnavailable, nil), false
+	case errors.Is(err, context.DeadlineExceeded):
+		return api.NewError(api.CodeUnavailable, nil), true
 	}
 	return api.NewError(api.CodeUnknown, nil), true
 }

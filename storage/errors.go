@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -16,6 +17,10 @@ var (
 	ErrOldVersion = errors.New("a newer version of the metadata is already stored")
 	// ErrInvalidArgument: the caller passed a value the store cannot accept.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrUnavailable: the backend failed or could not be reached (a lost
+	// connection, a restarting database). The HTTP layer answers 503 and
+	// the caller retries later.
+	ErrUnavailable = errors.New("storage unavailable")
 )
 
 // A NotFoundError says which lookup found nothing. Version is set for a
@@ -77,3 +82,29 @@ func (e *InvalidArgumentError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrInvalidArgument) true.
 func (e *InvalidArgumentError) Unwrap() error { return ErrInvalidArgument }
+
+// An UnavailableError says which operation the backend failed (a lost
+// connection, a restarting database). It matches both ErrUnavailable and
+// the backend's own error with errors.Is and errors.As.
+type UnavailableError struct {
+	Op  string
+	Err error
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("storage: %s: backend unavailable: %v", e.Op, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// Unavailable wraps err, a backend failure during op, in an
+// *UnavailableError. nil, the storage package's own errors and context
+// errors are returned unchanged.
+func Unavailable(op string, err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOldVersion) ||
+		errors.Is(err, ErrInvalidArgument) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &UnavailableError{Op: op, Err: err}
+}

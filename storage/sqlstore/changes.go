@@ -13,7 +13,8 @@ import (
 
 // GetChanges implements storage.MetaStore (an index range scan on id, or on
 // (gun, id) for one GUN).
-func (s *Store) GetChanges(ctx context.Context, changeID string, records int, gun string) ([]storage.Change, error) {
+func (s *Store) GetChanges(ctx context.Context, changeID string, records int, gun string) (_ []storage.Change, err error) {
+	defer wrapBackend("GetChanges", &err)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

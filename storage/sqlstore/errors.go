@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"github.com/notary-go/notary/storage"
 	"strings"
 	"time"
 )
@@ -99,3 +100,8 @@ func mysqlErrorNumber(err error) int {
 	}
 	return 0
 }
+
+// wrapBackend turns a database failure returned by a MetaStore method into
+// a *storage.UnavailableError, so the server can answer 503 and let the
+// client retry (a lost connection, a restarting database, a lock timeout).
+func wrapBackend(op string, err *error) { *err = storage.Unavailable(op, *err) }

@@ -12,17 +12,20 @@ import (
 
 // GetCurrent implements storage.MetaStore (an index seek on
 // (gun, role, version)).
-func (s *Store) GetCurrent(ctx context.Context, gun, role string) (*storage.StoredMeta, error) {
+func (s *Store) GetCurrent(ctx context.Context, gun, role string) (_ *storage.StoredMeta, err error) {
+	defer wrapBackend("GetCurrent", &err)
 	return s.getFile(ctx, &storage.NotFoundError{GUN: gun, Role: role}, s.q.current, gun, role)
 }
 
 // GetVersion implements storage.MetaStore.
-func (s *Store) GetVersion(ctx context.Context, gun, role string, version int64) (*storage.StoredMeta, error) {
+func (s *Store) GetVersion(ctx context.Context, gun, role string, version int64) (_ *storage.StoredMeta, err error) {
+	defer wrapBackend("GetVersion", &err)
 	return s.getFile(ctx, &storage.NotFoundError{GUN: gun, Role: role, Version: version}, s.q.byVersion, gun, role, version)
 }
 
 // GetChecksum implements storage.MetaStore (an index seek on sha256).
-func (s *Store) GetChecksum(ctx context.Context, gun, role, sha256hex string) (*storage.StoredMeta, error) {
+func (s *Store) GetChecksum(ctx context.Context, gun, role, sha256hex string) (_ *storage.StoredMeta, err error) {
+	defer wrapBackend("GetChecksum", &err)
 	nf := &storage.NotFoundError{GUN: gun, Role: role, SHA256: sha256hex}
 	if !storage.ValidSHA256(sha256hex) {
 		if err := ctx.Err(); err != nil {

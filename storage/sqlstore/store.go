@@ -99,9 +99,10 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Ping implements storage.MetaStore: it checks that the database answers
 // and that the tuf_files table is there, as upstream's health check did.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer wrapBackend("Ping", &err)
 	var id int64
-	err := s.db.QueryRowContext(ctx, "SELECT id FROM tuf_files LIMIT 1").Scan(&id)
+	err = s.db.QueryRowContext(ctx, "SELECT id FROM tuf_files LIMIT 1").Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlstore: database not operational: %w", err)
 	}

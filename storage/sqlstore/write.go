@@ -14,7 +14,8 @@ import (
 // concurrent callers, in this process or another, cannot both pass the
 // check; a duplicate-key error, should one still occur, is reported as
 // ErrOldVersion too.
-func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.MetaUpdate) error {
+func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.MetaUpdate) (err error) {
+	defer wrapBackend("UpdateMany", &err)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -63,7 +64,8 @@ func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.Me
 }
 
 // Delete implements storage.MetaStore.
-func (s *Store) Delete(ctx context.Context, gun string) error {
+func (s *Store) Delete(ctx context.Context, gun string) (err error) {
+	defer wrapBackend("Delete", &err)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@
 package interop
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -577,14 +577,14 @@ func TestDockerTrustServerBinaryTokenAuth(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// A config the binary refuses makes it exit at once.
-	out, err := authRunBriefly(bin, 3*time.Second, "-config", cfgFile, "-data-dir", dir)
-	if err != nil && strings.Contains(out, "auth.type") {
-		t.Skipf("cmd/notary-server does not accept auth.type yet (wiring pending, see docs/docker.md):\n%s", out)
-	}
-	logFile := authStartProcess(t, dir, "notary-server", []string{"PATH=" + os.Getenv("PATH")}, bin, "-config", cfgFile, "-data-dir", dir)
+	// A config the binary refuses makes it exit before it listens.
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
-	authWaitHTTPS(t, url+"/_notary_server/health", p.clientTLS(), logFile)
+	if out, exited := authStartOrExit(t, dir, bin, url+"/_notary_server/health", p, "-config", cfgFile, "-data-dir", dir); exited {
+		if strings.Contains(out, "auth.type") {
+			t.Skipf("cmd/notary-server does not accept auth.type yet (wiring pending, see docs/docker.md):\n%s", out)
+		}
+		t.Fatalf("notary-server exited:\n%s", out)
+	}
 	dockerTrustScenario(t, dockerScenarioOpts{
 		serverURL: url, caFile: p.CA, caPEM: p.caPEM(t),
 		publisher: "alice:alice-pw", reader: "carol:carol-pw", notaryAuth: "alice:alice-pw",
@@ -593,25 +593,45 @@ func TestDockerTrustServerBinaryTokenAuth(t *testing.T) {
 	authAdminOnly(t, url, p, dockerGUN)
 }
 
-// authRunBriefly runs bin for at most d: it returns the output and error
-// of a process that exits by itself, or ("", nil) after stopping one that
-// is still running.
-func authRunBriefly(bin string, d time.Duration, args ...string) (string, error) {
+// authStartOrExit starts bin and waits until healthURL answers (the
+// process keeps running until the test ends; exited=false) or the process
+// exits (exited=true, with its output).
+func authStartOrExit(t *testing.T, dir, bin, healthURL string, p *authPKI, args ...string) (out string, exited bool) {
+	t.Helper()
+	logFile := filepath.Join(dir, "notary-server.log")
+	lf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
-		return "", err
+		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return out.String(), err
-	case <-time.After(d):
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-done
-		return "", nil
+		lf.Close()
+	})
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: p.clientTLS()}, Timeout: 2 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			b, _ := os.ReadFile(logFile)
+			return string(b), true
+		default:
+		}
+		if resp, err := c.Get(healthURL); err == nil {
+			resp.Body.Close()
+			return "", false
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+	b, _ := os.ReadFile(logFile)
+	t.Fatalf("notary-server neither came up nor exited:\n%s", b)
+	return "", false
 }

@@ -148,6 +148,14 @@ func serverRunV1Scenario(t *testing.T, srv *serverProc, delegations bool) {
 	}
 	out = c.must("witness", gun, "targets", "-p")
 	serverHas(t, "witness targets", out, "Successfully published")
+	// Add and remove a delegation while the client still signs the
+	// snapshot: its snapshot drops the entry.
+	qaCert, _ := serverDelegationCert(t, c.dir, "qa")
+	c.must("delegation", "add", gun, "targets/qa", qaCert, "--paths", "qa/", "-p")
+	out = c.must("delegation", "remove", gun, "targets/qa", "-y", "-p")
+	serverHas(t, "delegation remove (client snapshot)", out, "Successfully published")
+	out = c.must("delegation", "list", gun)
+	serverLacks(t, "delegation list after removing targets/qa", out, "targets/qa")
 
 	// Key rotations: snapshot and timestamp to server-managed keys, and a
 	// new local targets key.
