@@ -67,7 +67,8 @@ type Options struct {
 	// makes every operation that needs a key fail with 500
 	// NO_CRYPTOSERVICE; reads of stored metadata still work.
 	Keys KeyService
-	// KeyAlgorithm is the type of new keys ("ecdsa" or "ed25519");
+	// KeyAlgorithm is the type of new keys ("ecdsa" or "ed25519"; "rsa"
+	// is accepted as v1's config does, but no signer makes such keys);
 	// "" means DefaultKeyAlgorithm.
 	KeyAlgorithm string
 	// KeyTimeout bounds each KeyService call; 0 means DefaultKeyTimeout.
@@ -152,8 +153,10 @@ func New(opts Options) (*Server, error) {
 	if s.keyAlg == "" {
 		s.keyAlg = DefaultKeyAlgorithm
 	}
-	if s.keyAlg != keys.ECDSA && s.keyAlg != keys.ED25519 {
-		return nil, fmt.Errorf("server: cannot create %q keys (want %s or %s)", s.keyAlg, keys.ECDSA, keys.ED25519)
+	switch s.keyAlg {
+	case keys.ECDSA, keys.ED25519, keys.RSA: // rsa: v1 accepts it; signers refuse to make such keys
+	default:
+		return nil, fmt.Errorf("server: invalid key algorithm %q (want %s or %s)", s.keyAlg, keys.ECDSA, keys.ED25519)
 	}
 	if s.keyTimeout <= 0 {
 		s.keyTimeout = DefaultKeyTimeout

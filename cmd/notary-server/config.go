@@ -203,6 +203,8 @@ type config struct {
 	consistentMaxAge time.Duration
 	gunPrefixes      []string
 	dataDir          string
+	authType         string         // auth.type: "", "token" or "htpasswd"
+	authOptions      map[string]any // auth.options
 }
 
 // Defaults when neither the config file nor the environment says
@@ -400,11 +402,17 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 		}
 	}
 
-	// auth: not implemented yet, and never silently ignored.
-	if t, err := rc.str("auth.type"); err != nil {
+	// auth (v1 auth.type/auth.options; checked by auth.New when the
+	// server starts)
+	if c.authType, err = rc.str("auth.type"); err != nil {
 		return nil, err
-	} else if t != "" {
-		return nil, fmt.Errorf("config: auth.type %q is not supported by this notary-server yet; it refuses to start rather than serve without the authentication you configured (remove the auth section to run without authentication)", t)
+	}
+	if v, ok := rc.get("auth.options"); ok {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			return nil, fmt.Errorf("config: auth.options must be an object")
+		}
+		c.authOptions = m
 	}
 	return c, nil
 }

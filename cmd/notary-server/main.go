@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/notary-go/notary/auth"
 	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/keyservice"
@@ -79,7 +80,9 @@ NOTARY_SERVER_STORAGE_DB_URL):
   caching.max_age.current_metadata     seconds, 0 disables (default 300)
   caching.max_age.consistent_metadata  seconds, 0 disables (default 2592000)
   repositories.gun_prefixes   only serve GUNs with one of these prefixes
-  auth.type                   not supported yet: the server refuses to start
+  auth.type                   token | htpasswd (default: no authentication)
+  auth.options                token: realm, service, issuer, rootcertbundle;
+                              htpasswd: realm, path (see docs/docker.md)
 
 Flags:
 `
@@ -206,6 +209,17 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 			return err
 		}
 	}
+	// Auth next, for the same reason (a root bundle or htpasswd file
+	// that does not load).
+	withAuth, err := auth.New(auth.Config{
+		Type:        cfg.authType,
+		Options:     cfg.authOptions,
+		GUNPrefixes: cfg.gunPrefixes,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
 
 	store, closeStore, db, dialect, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -239,7 +253,7 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	if f.debug {
 		go serveDebug(log)
 	}
-	return listenAndServe(ctx, cfg, srv, tlsConfig, log)
+	return listenAndServe(ctx, cfg, withAuth(srv), tlsConfig, log)
 }
 
 // openStore opens the configured storage. For SQL backends it also returns
