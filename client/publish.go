@@ -59,6 +59,13 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 //
 // If someone else published meanwhile the server refuses the update with
 // a *PublishConflictError, and the changes stay staged for another try.
+//
+// Beyond v1, a publish also keeps the collection alive: self-signed root
+// certificates that expire within six months are renewed (same root key)
+// along with root; a root that has already expired is re-signed (the
+// update is then verified as of just before it expired); and a first
+// publish of an old trust directory whose root names a timestamp key the
+// server does not hold moves the timestamp key to the server's.
 func (r *Repository) Publish(ctx context.Context) error {
 	cl, err := r.GetChangelist()
 	if err != nil {

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -206,10 +208,20 @@ func (r *Repository) maybeRenewRootCerts(ctx context.Context, ks keystore.Servic
 	return err
 }
 
-// renewRootCerts replaces the root's certificates with new ones for the
-// same root keys, made with the keys the trust directory holds (v1 makes
-// the same certificate on init: CN = GUN, ten years). The new root is
-// signed by the same keys, under the old and new certificates.
+// selfSigned reports whether cert is signed by its own key, as the root
+// certificates v1 clients make are (they are not CA certificates, so
+// x509's CheckSignatureFrom would refuse them as parents).
+func selfSigned(cert *x509.Certificate) bool {
+	return bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
+		cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
+}
+
+// renewRootCerts replaces the root's self-signed certificates with new
+// ones for the same root keys, made with the keys the trust directory
+// holds (v1 makes the same certificate on init: CN = GUN, ten years).
+// Certificates issued by a CA are kept: only the CA can renew them, and
+// consumers may pin that CA. The new root is signed by the same keys,
+// under the old and new certificates.
 func (r *Repository) renewRootCerts(ctx context.Context, ks keystore.Service, coll *collection.Collection) error {
 	root := coll.Root()
 	rk, err := root.RoleKeys(tuf.RoleRoot)
@@ -218,9 +230,15 @@ func (r *Repository) renewRootCerts(ctx context.Context, ks keystore.Service, co
 	}
 	now := r.now()
 	var renewed []keys.PublicKey
+	var issued int // certificates from a CA, which only their CA can renew
 	for _, id := range rk.KeyIDs {
 		k, ok := rk.Keys[id]
 		if !ok {
+			continue
+		}
+		if leaf, _, err := trustpin.SplitBundle(k); err == nil && !selfSigned(leaf) {
+			issued++
+			renewed = append(renewed, k) // kept as it is
 			continue
 		}
 		cid, err := k.CanonicalID()
@@ -240,7 +258,13 @@ func (r *Repository) renewRootCerts(ctx context.Context, ks keystore.Service, co
 		}
 		renewed = append(renewed, pub)
 	}
-	if len(renewed) == 0 {
+	if issued > 0 {
+		r.warn(fmt.Errorf("the root certificate of %s issued by a CA expires soon (or has expired): get a new one from the CA and rotate the root key (`notary key rotate %s root -k ...`)", r.gun, r.gun))
+	}
+	if len(renewed) == issued {
+		if issued > 0 {
+			return fmt.Errorf("the root certificates of %s expire within six months and none can be renewed here", r.gun)
+		}
 		return fmt.Errorf("the root certificate of %s has expired (or expires within six months) and no root key to renew it is in the trust directory", r.gun)
 	}
 	r.warn(fmt.Errorf("renewing the root certificate of %s (same root key, valid for ten years)", r.gun))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/notary-go/notary/api"
@@ -62,8 +63,19 @@ func BenchmarkServer(b *testing.B) {
 					})
 				})
 			}
+			pubs := 0
 			b.Run("Publish", func(b *testing.B) {
-				benchPublish(b, h, h.NewRepo(b, "bench/publish", true))
+				pubs++ // the body runs once per b.N tried: a fresh GUN each time
+				benchPublish(b, h, h.NewRepo(b, fmt.Sprintf("bench/publish-%d", pubs), true))
+			})
+			b.Run("PublishParallel8", func(b *testing.B) {
+				const conc = 8
+				var repos []*servertest.Repo
+				for i := range conc {
+					pubs++
+					repos = append(repos, h.NewRepo(b, fmt.Sprintf("bench/publish-%d-%d", pubs, i), true))
+				}
+				benchPublishParallel(b, h, repos)
 			})
 			b.Run("PublishClient", func(b *testing.B) {
 				b.ReportAllocs()
@@ -99,11 +111,61 @@ func benchPublish(b *testing.B, h *servertest.Harness, r *servertest.Repo) {
 	for i := 0; i < 10; i++ {
 		_ = r.AddTarget(tuf.RoleTargets, fmt.Sprintf("image-%04d", i), []byte(fmt.Sprint(i)))
 	}
-	type body struct {
-		ct   string
-		data []byte
+	bodies := signBodies(b, r, b.N)
+	path := api.UpdatePath(r.GUN)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range bodies {
+		post(b, h, w, path, bodies[i])
 	}
-	bodies := make([]body, b.N)
+}
+
+// benchPublishParallel is benchPublish with one goroutine per repo, each
+// publishing its own collection (b.N publishes in all).
+func benchPublishParallel(b *testing.B, h *servertest.Harness, repos []*servertest.Repo) {
+	n := (b.N + len(repos) - 1) / len(repos)
+	bodies := make([][]pubBody, len(repos))
+	for i, r := range repos {
+		for j := 0; j < 10; j++ {
+			_ = r.AddTarget(tuf.RoleTargets, fmt.Sprintf("image-%04d", j), []byte(fmt.Sprint(j)))
+		}
+		bodies[i] = signBodies(b, r, n)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i, r := range repos {
+		wg.Go(func() {
+			path := api.UpdatePath(r.GUN)
+			w := &discardWriter{h: http.Header{}}
+			for _, body := range bodies[i] {
+				post(b, h, w, path, body)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+type pubBody struct {
+	ct   string
+	data []byte
+}
+
+func post(b *testing.B, h *servertest.Harness, w *discardWriter, path string, body pubBody) {
+	req := httptest.NewRequest("POST", path, bytes.NewReader(body.data))
+	req.Header.Set("Content-Type", body.ct)
+	w.reset()
+	h.Server.ServeHTTP(w, req)
+	if w.code != 0 && w.code != 200 { // 0: nothing written, an implicit 200
+		b.Errorf("publish to %s: status %d", path, w.code)
+	}
+}
+
+// signBodies signs n successive targets updates of r (replacing one
+// target each time) as multipart bodies.
+func signBodies(b *testing.B, r *servertest.Repo, n int) []pubBody {
+	bodies := make([]pubBody, n)
 	for i := range bodies {
 		_ = r.AddTarget(tuf.RoleTargets, "image-0000", []byte(fmt.Sprint("v", i)))
 		parts, err := r.Publish(tuf.RoleTargets)
@@ -115,21 +177,9 @@ func benchPublish(b *testing.B, h *servertest.Harness, r *servertest.Repo) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		bodies[i] = body{ct, buf.Bytes()}
+		bodies[i] = pubBody{ct, buf.Bytes()}
 	}
-	path := api.UpdatePath(r.GUN)
-	w := &discardWriter{h: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range bodies {
-		req := httptest.NewRequest("POST", path, bytes.NewReader(bodies[i].data))
-		req.Header.Set("Content-Type", bodies[i].ct)
-		w.reset()
-		h.Server.ServeHTTP(w, req)
-		if w.code != 200 {
-			b.Fatalf("publish %d: status %d", i, w.code)
-		}
-	}
+	return bodies
 }
 
 // discardWriter is a ResponseWriter that keeps only the status.

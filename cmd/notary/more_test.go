@@ -1,12 +1,20 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/notary-go/notary/keys"
 )
 
 const pemDir = "../../keys/testdata/v1/pem"
@@ -147,4 +155,56 @@ func TestBadServerURL(t *testing.T) {
 	c := newCLI(t, "notary-server:4443")
 	r := c.fail("list", gun)
 	mustContain(t, "stderr", r.err, "Trust server url has to be in the form of http(s)://URL:PORT. Got: notary-server:4443")
+}
+
+// TestCAPinningAndCertDelegation: a root certificate issued by a CA
+// (init --rootkey --rootcert) and pinned through trust_pinning.ca; and a
+// delegation added with an X.509 certificate.
+func TestCAPinningAndCertDelegation(t *testing.T) {
+	srv := newTestServer(t)
+	c := newCLI(t, srv.URL)
+	dir := t.TempDir()
+	ca, caKey := newCA(t)
+	caFile := writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})))
+
+	// A root key and a CA-issued certificate for it, CN = GUN.
+	priv, err := keys.Generate(keys.ECDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encPEM, err := keys.EncryptPEM(priv, "root", "", []byte(testPassphrases["NOTARY_ROOT_PASSPHRASE"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := writeFile(t, filepath.Join(dir, "root.key"), string(encPEM))
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: gun},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		// No extended key usage: v1 verifies the chain with Go's default (server
+		// authentication), which a codeSigning-only certificate fails.
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, priv.CryptoSigner().Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := writeFile(t, filepath.Join(dir, "root.crt"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	c.ok("init", gun, "--rootkey", keyFile, "--rootcert", certFile, "-p")
+
+	// A delegation keyed by a certificate (as `openssl req -x509` makes).
+	dcert := issue(t, ca, caKey, "targets/qa", true)
+	dcertFile := writeFile(t, filepath.Join(dir, "qa.crt"), string(dcert.certPEM))
+	r := c.ok("delegation", "add", gun, "targets/qa", dcertFile, "--paths", "qa/", "-p")
+	qaID := keyIDRE.FindString(r.out)
+
+	pinned := writeFile(t, filepath.Join(dir, "pinned.json"), fmt.Sprintf(`{"trust_pinning":{"ca":{"example.com/":%q},"disable_tofu":true}}`, caFile))
+	consumer := newCLI(t, srv.URL)
+	r = consumer.ok("-c", pinned, "delegation", "list", gun)
+	mustContain(t, "delegation list", r.out, "targets/qa ", "qa/", qaID)
+
+	other, _ := newCA(t)
+	otherFile := writeFile(t, filepath.Join(dir, "other.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.Raw})))
+	wrong := writeFile(t, filepath.Join(dir, "wrong.json"), fmt.Sprintf(`{"trust_pinning":{"ca":{"example.com/":%q}}}`, otherFile))
+	r = newCLI(t, srv.URL).fail("-c", wrong, "list", gun)
+	mustContain(t, "wrong CA", r.err, "trust_pinning")
 }

@@ -99,7 +99,7 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		defer mysqlReleaseLocks(ctx, conn, []string{name})
 		return applyMigrations(ctx, conn, d, ms)
 	default:
-		if err := sqliteBeginImmediate(ctx, conn, wait); err != nil {
+		if err := sqliteBeginImmediate(ctx, conn, wait, wait); err != nil {
 			return err
 		}
 		if err := applyMigrations(ctx, conn, d, ms); err != nil {

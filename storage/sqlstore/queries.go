@@ -26,6 +26,25 @@ func newQueries(d Dialect) queries {
 	}
 }
 
+// maxVersions builds a query for the highest stored version of n roles of
+// one GUN, one column per role: arguments are gun, role pairs. Each scalar
+// subquery is an index seek on (gun, role, version), like maxVersion, but
+// all of them take one statement (one round trip).
+func (q queries) maxVersions(n int) string {
+	if n == 1 {
+		return q.maxVersion
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(SELECT MAX(version) FROM tuf_files WHERE gun = ? AND role = ?)")
+	}
+	return q.d.rebind(b.String())
+}
+
 // changes builds the changefeed query for a page: filtered by gun when
 // byGUN, bounded by id when bounded, newest first when reverse. Arguments
 // follow in that order, then the limit.

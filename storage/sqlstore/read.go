@@ -51,7 +51,7 @@ func (s *Store) getFile(ctx context.Context, notFound *storage.NotFoundError, qu
 		m   storage.StoredMeta
 		sum sql.NullString
 	)
-	err := s.db.QueryRowContext(ctx, query, args...).Scan(&m.Data, &sum, &m.Version, timeDest{&m.CreatedAt}, timeDest{&m.UpdatedAt})
+	err := s.queryRow(ctx, query, args...).Scan(&m.Data, &sum, &m.Version, timeDest{&m.CreatedAt}, timeDest{&m.UpdatedAt})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, notFound

@@ -44,6 +44,11 @@ type Store struct {
 	ns          string // lock namespace, see locks.go
 	feedKey     int64  // PostgreSQL changefeed lock
 	feedName    string // MySQL changefeed lock
+	// SQLite only: the read statements, prepared once per connection
+	// (parsing and planning cost more than the indexed read itself), and
+	// the gate this Store's writers queue at (see inSQLiteTx).
+	stmts        map[string]*sql.Stmt
+	sqliteWriter gate
 }
 
 // Open migrates db's schema to the newest embedded version (see Migrate)
@@ -88,11 +93,43 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, err
 	if s.lockTimeout <= 0 {
 		s.lockTimeout = DefaultLockTimeout
 	}
+	if d == SQLite {
+		// PostgreSQL needs no prepared statements here: pgx caches them per
+		// connection by itself. MySQL reads are one round trip each with
+		// interpolateParams; server-side statements would add round trips.
+		s.sqliteWriter = newGate()
+		s.stmts = map[string]*sql.Stmt{}
+		for _, q := range []string{s.q.current, s.q.byVersion, s.q.byChecksum} {
+			st, err := db.PrepareContext(ctx, q)
+			if err != nil {
+				s.closeStmts()
+				return nil, fmt.Errorf("sqlstore: preparing %q: %w", q, err)
+			}
+			s.stmts[q] = st
+		}
+	}
 	return s, nil
 }
 
 // Close closes the *sql.DB the Store was opened on.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+}
+
+// queryRow runs query through its prepared statement when there is one.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := s.stmts[query]; ok {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
 
 // Dialect returns the store's SQL dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }

@@ -121,13 +121,22 @@ func (s *Store) inMySQLTx(ctx context.Context, gun string, fn func(*writeTx) err
 }
 
 func (s *Store) inSQLiteTx(ctx context.Context, fn func(*writeTx) error) error {
+	wait := lockWait(ctx, s.lockTimeout)
+	start := time.Now()
+	// Writers of this Store queue here first: SQLite lets one writer in at
+	// a time, and the others would poll for the file lock with sleeps of
+	// 1, 2, 5, 10 ... 100 ms (busy_timeout), idle while the lock is free.
+	// busy_timeout still settles contention with other processes.
+	if err := s.sqliteWriter.lock(ctx, wait); err != nil {
+		return err
+	}
+	defer s.sqliteWriter.unlock()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: connecting: %w", err)
 	}
 	defer conn.Close()
-	wait := lockWait(ctx, s.lockTimeout)
-	if err := sqliteBeginImmediate(ctx, conn, wait); err != nil {
+	if err := sqliteBeginImmediate(ctx, conn, max(wait-time.Since(start), time.Millisecond), wait); err != nil {
 		return err
 	}
 	committed := false
@@ -148,14 +157,15 @@ func (s *Store) inSQLiteTx(ctx context.Context, fn func(*writeTx) error) error {
 
 // sqliteBeginImmediate starts a write transaction on conn, waiting up to
 // wait for other writers of the file (busy_timeout is per connection, so
-// it is set here rather than trusted to the DSN).
-func sqliteBeginImmediate(ctx context.Context, conn *sql.Conn, wait time.Duration) error {
+// it is set here rather than trusted to the DSN). timeout is what a
+// *LockTimeoutError reports.
+func sqliteBeginImmediate(ctx context.Context, conn *sql.Conn, wait, timeout time.Duration) error {
 	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+millis(wait)); err != nil {
 		return fmt.Errorf("sqlstore: setting busy_timeout: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		if isLockTimeout(SQLite, err) {
-			return &LockTimeoutError{Lock: "database file", Timeout: wait}
+			return &LockTimeoutError{Lock: "database file", Timeout: timeout}
 		}
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
@@ -175,3 +185,30 @@ func gunLock(gun string) string { return fmt.Sprintf("gun %q", gun) }
 // millis formats d in whole milliseconds, at least 1: 0 would mean "wait
 // for ever" to PostgreSQL's lock_timeout and "never wait" to SQLite.
 func millis(d time.Duration) string { return strconv.FormatInt(max(d.Milliseconds(), 1), 10) }
+
+// A gate is a mutex whose lock gives up when ctx ends or after a wait.
+type gate chan struct{}
+
+func newGate() gate { return make(gate, 1) }
+
+// lock takes g, waiting at most wait: longer is a *LockTimeoutError on the
+// SQLite database file, the lock g stands in front of.
+func (g gate) lock(ctx context.Context, wait time.Duration) error {
+	select {
+	case g <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return &LockTimeoutError{Lock: "database file", Timeout: wait}
+	}
+}
+
+func (g gate) unlock() { <-g }

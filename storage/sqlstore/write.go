@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/notary-go/notary/storage"
@@ -28,16 +29,12 @@ func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.Me
 	return s.inWriteTx(ctx, gun, func(tx *writeTx) error {
 		// Read after the lock wait, so that a GUN's times follow its commits.
 		now := s.timestamp()
-		stored := make(map[string]sql.NullInt64) // role → highest stored version
+		stored, err := s.maxVersions(ctx, tx, gun, updates)
+		if err != nil {
+			return err
+		}
 		for _, u := range updates {
-			top, ok := stored[u.Role]
-			if !ok {
-				if err := tx.QueryRowContext(ctx, s.q.maxVersion, gun, u.Role).Scan(&top); err != nil {
-					return fmt.Errorf("sqlstore: reading the stored versions of %s for %q: %w", u.Role, gun, err)
-				}
-				stored[u.Role] = top
-			}
-			if top.Valid && top.Int64 >= u.Version {
+			if top := stored[u.Role]; top.Valid && top.Int64 >= u.Version {
 				return &storage.OldVersionError{GUN: gun, Role: u.Role, Version: u.Version}
 			}
 		}
@@ -61,6 +58,44 @@ func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.Me
 		}
 		return s.appendChanges(ctx, tx, now, gun, feed)
 	})
+}
+
+// maxVersionsPerQuery bounds the roles one maxVersions statement asks
+// about (an update of many delegations takes several statements).
+const maxVersionsPerQuery = 16
+
+// maxVersions returns the highest stored version of every role updates
+// name (not Valid for a role without rows), in as few statements as
+// maxVersionsPerQuery allows.
+func (s *Store) maxVersions(ctx context.Context, tx *writeTx, gun string, updates []storage.MetaUpdate) (map[string]sql.NullInt64, error) {
+	stored := make(map[string]sql.NullInt64, len(updates))
+	var roles []string
+	for _, u := range updates {
+		if _, ok := stored[u.Role]; !ok {
+			stored[u.Role] = sql.NullInt64{}
+			roles = append(roles, u.Role)
+		}
+	}
+	for len(roles) > 0 {
+		batch := roles[:min(len(roles), maxVersionsPerQuery)]
+		roles = roles[len(batch):]
+		args := make([]any, 0, 2*len(batch))
+		for _, role := range batch {
+			args = append(args, gun, role)
+		}
+		tops := make([]sql.NullInt64, len(batch))
+		dest := make([]any, len(batch))
+		for i := range tops {
+			dest[i] = &tops[i]
+		}
+		if err := tx.QueryRowContext(ctx, s.q.maxVersions(len(batch)), args...).Scan(dest...); err != nil {
+			return nil, fmt.Errorf("sqlstore: reading the stored versions of %s for %q: %w", strings.Join(batch, ", "), gun, err)
+		}
+		for i, role := range batch {
+			stored[role] = tops[i]
+		}
+	}
+	return stored, nil
 }
 
 // Delete implements storage.MetaStore.
