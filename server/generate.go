@@ -173,6 +173,7 @@ func (s *Server) regenerate(ctx context.Context, c *collection, now time.Time) e
 	if err := s.store.UpdateMany(ctx, c.gun, updates); err != nil {
 		return err
 	}
+	s.seedParsed(updates)
 	s.log.Info("regenerated expired metadata", "gun", c.gun, "timestamp_version", v, "new_snapshot", len(updates) == 2)
 	return nil
 }

@@ -87,6 +87,13 @@ type timedSigner struct {
 	timeout time.Duration
 }
 
+// SignaturesTrusted passes on the wrapped signer's tuf.TrustedSigner
+// claim.
+func (t timedSigner) SignaturesTrusted() bool {
+	ts, ok := t.Signer.(tuf.TrustedSigner)
+	return ok && ts.SignaturesTrusted()
+}
+
 func (t timedSigner) Sign(ctx context.Context, msg []byte) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()

@@ -198,3 +198,21 @@ func (c *parseCache) targets(role string, f *storage.StoredMeta) (*tuf.Targets, 
 		return t, err
 	})
 }
+
+// seedParsed parses the snapshot and timestamp of updates, just stored,
+// into the parse cache, so that the next read of the collection (in this
+// process) needs no storage read of the new snapshot: a collection's
+// resolution still starts from the timestamp row read from storage, and
+// entries are keyed by content hash, so this cannot make anything stale.
+// Errors are ignored: what does not parse is reported when read.
+func (s *Server) seedParsed(updates []storage.MetaUpdate) {
+	for _, u := range updates {
+		f := &storage.StoredMeta{Data: u.Data, SHA256: storage.SHA256Hex(u.Data)}
+		switch u.Role {
+		case tuf.RoleSnapshot:
+			_, _ = s.parsed.snapshot(f)
+		case tuf.RoleTimestamp:
+			_, _ = s.parsed.timestamp(f)
+		}
+	}
+}

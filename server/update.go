@@ -142,6 +142,7 @@ func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string]
 		}
 		err = s.store.UpdateMany(ctx, gun, p.updates)
 		if err == nil {
+			s.seedParsed(p.updates)
 			s.log.Info("updated collection", "gun", gun, "roles", p.roleList(), "timestamp_version", p.timestampVersion)
 			return nil
 		}

@@ -7,6 +7,9 @@ package keyservice
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"sync"
@@ -70,7 +73,7 @@ func (l *Local) Signer(ctx context.Context, gun, role string, pub keys.PublicKey
 	} else if kp := k.Public(); kp.Type != pub.Type || !bytes.Equal(kp.Public, pub.Public) {
 		return nil, fmt.Errorf("%w: stored key %s differs from the listed key", server.ErrKeyNotFound, id)
 	}
-	s := &signer{Signer: tuf.LocalSigner(k), id: id, l: l}
+	s := &signer{Signer: tuf.LocalSigner(k), id: id, l: l, software: softwareKey(k)}
 	if _, done := l.used.Load(id); !done {
 		s.rec, _ = l.store.(usageRecorder)
 	}
@@ -79,9 +82,28 @@ func (l *Local) Signer(ctx context.Context, gun, role string, pub keys.PublicKey
 
 type signer struct {
 	tuf.Signer
-	id  string
-	l   *Local
-	rec usageRecorder
+	id       string
+	l        *Local
+	rec      usageRecorder
+	software bool
+}
+
+// SignaturesTrusted implements tuf.TrustedSigner: a software key signs
+// in this process, and its TUF public key is derived from the private key
+// (keys.FromCrypto; WithPublic checks an x509 form against it), so the
+// check after every signature would only ever catch a hardware fault;
+// each publish saves two ECDSA verifications. Token-backed keys (PKCS#11)
+// are still verified.
+func (s *signer) SignaturesTrusted() bool { return s.software }
+
+// softwareKey reports whether k's private half is a standard library key
+// held in memory.
+func softwareKey(k *keys.PrivateKey) bool {
+	switch k.CryptoSigner().(type) {
+	case *ecdsa.PrivateKey, ed25519.PrivateKey, *rsa.PrivateKey:
+		return true
+	}
+	return false
 }
 
 func (s *signer) Sign(ctx context.Context, msg []byte) ([]byte, string, error) {
