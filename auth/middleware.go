@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/auth/htpasswd"
+	"github.com/notary-go/notary/internal/pemcert"
 )
 
 // An Authorizer decides whether a request may perform the given access.
@@ -221,20 +221,9 @@ func LoadCertBundle(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: unable to read token auth root certificate bundle file %q: %w", path, err)
 	}
-	var certs []*x509.Certificate
-	for rest := b; ; {
-		var blk *pem.Block
-		if blk, rest = pem.Decode(rest); blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("auth: unable to parse token auth root certificate in %q: %w", path, err)
-		}
-		certs = append(certs, c)
+	certs, err := pemcert.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("auth: unable to parse token auth root certificate in %q: %w", path, err)
 	}
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("auth: token auth requires at least one token signing root certificate (none in %q)", path)

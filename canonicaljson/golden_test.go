@@ -44,7 +44,7 @@ func loadGolden[T any](t testing.TB, name string) []T {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("testdata/%s not generated yet", name)
+		t.Fatalf("golden data missing (scripts/gen-goldens.sh makes it): testdata/%s not generated yet", name)
 	}
 	if err != nil {
 		t.Fatal(err)

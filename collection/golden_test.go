@@ -33,10 +33,10 @@ const (
 func skipWithoutGolden(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(goldenDir, "manifest.json")); err != nil {
-		t.Skip("no v1 golden metadata:", err)
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): no v1 golden metadata:", err)
 	}
 	if _, err := os.Stat(goldenKeysDir); err != nil {
-		t.Skip("no v1 golden keys:", err)
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): no v1 golden keys:", err)
 	}
 }
 

@@ -38,7 +38,7 @@ func loadV1PEMCases(t *testing.T) []v1PEMCase {
 	t.Helper()
 	b, err := os.ReadFile("testdata/v1/pems.json")
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("testdata/v1/pems.json not generated yet")
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): testdata/v1/pems.json not generated yet")
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -687,7 +687,7 @@ func TestV1OracleReadsOurPEM(t *testing.T) {
 func TestV1DelegationInputs(t *testing.T) {
 	dir := "testdata/v1/golden/delegation-inputs"
 	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no v1 delegation inputs")
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): no v1 delegation inputs")
 	}
 	t.Run("notary key generate", func(t *testing.T) {
 		key, info, err := ParsePEM(readFile(t, dir+"/releases-key.pem"), []byte("goldenpassphrase"))

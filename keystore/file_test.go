@@ -766,7 +766,7 @@ func TestFileChangePassphrase(t *testing.T) {
 func TestFileReadsV1Keys(t *testing.T) {
 	files, _ := filepath.Glob("../keys/testdata/v1/pem/*.enc.pem")
 	if len(files) == 0 {
-		t.Skip("no v1 golden keys")
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): no v1 golden keys")
 	}
 	ids := map[string]string{
 		"ecdsa":   "11804a56698be4845b92ebf99b78df8aa4c925f823941779786d75009530391f",
@@ -837,6 +837,6 @@ func TestFileReadsV1TrustDirs(t *testing.T) {
 		})
 	}
 	if n == 0 {
-		t.Skip("no v1 trust directories in keys/testdata/v1")
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): no v1 trust directories in keys/testdata/v1")
 	}
 }

@@ -27,7 +27,7 @@ type envelopeCase struct {
 func TestMarshalEnvelopeMatchesV1(t *testing.T) {
 	b, err := os.ReadFile("../canonicaljson/testdata/envelope.json")
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("envelope.json not generated yet")
+		t.Fatal("golden data missing (scripts/gen-goldens.sh makes it): envelope.json not generated yet")
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +224,31 @@ func TestSignChecksSigners(t *testing.T) {
 			t.Fatalf("env %+v, calls %d, err %v", env, calls, err)
 		}
 	})
+}
+
+type trustedFake struct {
+	fakeSigner
+	trusted bool
+}
+
+func (f trustedFake) SignaturesTrusted() bool { return f.trusted }
+
+// TestSignTrustedSigners: only a signer that vouches for itself skips the
+// check after signing (the method must still fit the key).
+func TestSignTrustedSigners(t *testing.T) {
+	k := newKey(t, keys.ECDSA)
+	body := timestampBody(t, 1)
+	garbage := fakeSigner{pub: k.Public(), sig: []byte("x"), method: "ecdsa"}
+	if _, _, err := Sign(context.Background(), body, trustedFake{garbage, false}); !errors.Is(err, ErrSigning) {
+		t.Errorf("untrusting signer with a bad signature: err = %v, want ErrSigning", err)
+	}
+	if _, _, err := Sign(context.Background(), body, trustedFake{garbage, true}); err != nil {
+		t.Errorf("trusted signer: err = %v, want its signature taken as is", err)
+	}
+	wrongMethod := fakeSigner{pub: k.Public(), sig: []byte("x"), method: "eddsa"}
+	if _, _, err := Sign(context.Background(), body, trustedFake{wrongMethod, true}); !errors.Is(err, ErrSigning) {
+		t.Errorf("trusted signer with a method the key cannot use: err = %v, want ErrSigning", err)
+	}
 }
 
 func TestAddSignatures(t *testing.T) {

@@ -49,7 +49,7 @@ func loadGoldenRepo(t *testing.T, dir string) []*goldenFile {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s not generated yet", dir)
+		t.Fatalf("golden data missing (scripts/gen-goldens.sh makes it): %s not generated yet", dir)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func TestUpdaterAgainstV1Server(t *testing.T) {
 	const dir = "../../tuf/testdata/v1/golden/server"
 	fsys := os.DirFS(dir)
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no v1 goldens: %v", err)
+		t.Fatalf("golden data missing (scripts/gen-goldens.sh makes it): no v1 goldens: %v", err)
 	}
 	// `notary list example.com/golden` as the v0.7.0 CLI printed it
 	want := []v1Target{
@@ -130,7 +130,7 @@ func TestUpdaterAgainstV1Server(t *testing.T) {
 func TestUpdaterAgainstV1ClientSnapshot(t *testing.T) {
 	const dir = "../../tuf/testdata/v1/client-snapshot/server"
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no v1 goldens: %v", err)
+		t.Fatalf("golden data missing (scripts/gen-goldens.sh makes it): no v1 goldens: %v", err)
 	}
 	u, err := update.NewUpdater(update.Options{GUN: "example.com/clientsnapshot", Remote: update.DirRemote(os.DirFS(dir)), Cache: update.NewMemoryCache()})
 	if err != nil {
