@@ -4,16 +4,8 @@ package bench
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +21,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/server/servertest"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
 	"github.com/notary-go/notary/storage/sqlstore/sqltest"
@@ -463,35 +456,9 @@ type pki struct{ caFile, certFile, keyFile string }
 
 func newPKI(t *testing.T) *pki {
 	t.Helper()
-	dir := t.TempDir()
-	write := func(name, typ string, der []byte) string {
-		f := filepath.Join(dir, name)
-		if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"}, IsCA: true, BasicConstraintsValid: true,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "notary-bench"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, leafT, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	p := &pki{caFile: write("ca.crt", "CERTIFICATE", caDER), certFile: write("leaf.crt", "CERTIFICATE", der), keyFile: write("leaf.key", "EC PRIVATE KEY", kder)}
-	if _, err := tls.LoadX509KeyPair(p.certFile, p.keyFile); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	ca := testpki.New(t, "bench CA")
+	leaf := ca.Issue(t, "notary-bench", testpki.Options{
+		DNS: []string{"localhost"}, IPs: testpki.Loopback(), ServerAuth: true, ClientAuth: true, SEC1Key: true,
+	})
+	return &pki{caFile: ca.CAFile, certFile: leaf.CertFile, keyFile: leaf.KeyFile}
 }

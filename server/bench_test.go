@@ -52,7 +52,7 @@ func BenchmarkServer(b *testing.B) {
 					b.ReportAllocs()
 					b.RunParallel(func(pb *testing.PB) {
 						w := &discardWriter{h: http.Header{}}
-						req := httptest.NewRequest("GET", tc.path, nil)
+						req := cancelableGet(b, tc.path)
 						for pb.Next() {
 							w.reset()
 							h.Server.ServeHTTP(w, req)
@@ -95,7 +95,7 @@ func BenchmarkServer(b *testing.B) {
 func benchGet(b *testing.B, h http.Handler, path string) {
 	b.ReportAllocs()
 	w := &discardWriter{h: http.Header{}}
-	req := httptest.NewRequest("GET", path, nil)
+	req := cancelableGet(b, path)
 	for i := 0; i < b.N; i++ {
 		w.reset()
 		h.ServeHTTP(w, req)
@@ -103,6 +103,15 @@ func benchGet(b *testing.B, h http.Handler, path string) {
 			b.Fatal(w.code)
 		}
 	}
+}
+
+// cancelableGet is a GET whose context can be cancelled, as net/http
+// gives every request: database/sql watches such contexts (one goroutine
+// per query), httptest.NewRequest's background context would hide that.
+func cancelableGet(b *testing.B, path string) *http.Request {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	return httptest.NewRequest("GET", path, nil).WithContext(ctx)
 }
 
 // benchPublish posts b.N re-signed targets files of r (10 targets), signed

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/keystore"
 )
@@ -23,8 +24,8 @@ import (
 // error matching ErrUnavailable, reported within the timeout.
 func TestMutualTLSRefusals(t *testing.T) {
 	s := startSigner(t)
-	other := newTestCA(t, "another CA")
-	otherClient := other.issue(t, "notary-server", false)
+	other := testpki.New(t, "another CA")
+	otherClient := other.Issue(t, "notary-server", clientCert).TLS
 	goodClient, err := tls.LoadX509KeyPair(s.client.certFile, s.client.keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -33,10 +34,10 @@ func TestMutualTLSRefusals(t *testing.T) {
 		name string
 		conf *tls.Config
 	}{
-		{name: "no client certificate", conf: ClientTLSConfig(s.ca.pool, nil, serverName)},
-		{name: "client certificate from another CA", conf: ClientTLSConfig(s.ca.pool, &otherClient, serverName)},
-		{name: "client trusts another CA", conf: ClientTLSConfig(other.pool, &goodClient, serverName)},
-		{name: "wrong server name", conf: ClientTLSConfig(s.ca.pool, &goodClient, "other.test")},
+		{name: "no client certificate", conf: ClientTLSConfig(s.ca.Pool, nil, serverName)},
+		{name: "client certificate from another CA", conf: ClientTLSConfig(s.ca.Pool, &otherClient, serverName)},
+		{name: "client trusts another CA", conf: ClientTLSConfig(other.Pool, &goodClient, serverName)},
+		{name: "wrong server name", conf: ClientTLSConfig(s.ca.Pool, &goodClient, "other.test")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,8 +148,7 @@ func TestSignerDown(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen on %s again: %v", s.addr, err)
 	}
-	tlsConf, err := LoadServerTLS(filepath.Join(filepath.Dir(s.client.certFile), "server.crt"),
-		filepath.Join(filepath.Dir(s.client.certFile), "server.key"), s.client.caFile)
+	tlsConf, err := LoadServerTLS(s.server.certFile, s.server.keyFile, s.client.caFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +186,8 @@ func TestSignerHangs(t *testing.T) {
 			t.Cleanup(func() { conn.Close() })
 		}
 	}()
-	ca := newTestCA(t, "ca")
-	c, err := Dial(lis.Addr().String(), ClientTLSConfig(ca.pool, nil, serverName), ClientOptions{Timeout: 500 * time.Millisecond})
+	ca := testpki.New(t, "ca")
+	c, err := Dial(lis.Addr().String(), ClientTLSConfig(ca.Pool, nil, serverName), ClientOptions{Timeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,8 +214,8 @@ func TestLoadTLSErrors(t *testing.T) {
 	if err := os.WriteFile(empty, []byte("not pem"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ca := newTestCA(t, "ca")
-	cert, key := writePEM(t, dir, "srv", ca.issue(t, serverName, true))
+	ca := testpki.New(t, "ca")
+	cert, key := ca.Issue(t, serverName, serverCert).Files()
 	if _, err := LoadServerTLS(cert, key, empty); err == nil {
 		t.Error("LoadServerTLS with a CA file holding no certificate succeeded")
 	}
@@ -227,7 +227,7 @@ func TestLoadTLSErrors(t *testing.T) {
 		t.Errorf("server TLS without client CA: auth %v, min version %x", conf.ClientAuth, conf.MinVersion)
 	}
 	caFile := filepath.Join(dir, "ca.pem")
-	os.WriteFile(caFile, ca.pem, 0o600)
+	os.WriteFile(caFile, ca.PEM, 0o600)
 	conf, err = LoadServerTLS(cert, key, caFile)
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/signer/keydb"
@@ -25,11 +24,18 @@ import (
 
 const serverName = "notary-signer.test"
 
+// serverCert is the signer's certificate: serverName and 127.0.0.1.
+var serverCert = testpki.Options{DNS: []string{serverName}, IPs: testpki.Loopback(), ServerAuth: true}
+
+// clientCert is a client certificate.
+var clientCert = testpki.Options{ClientAuth: true}
+
 // testSigner is a signer listening on loopback with mutual TLS.
 type testSigner struct {
 	addr   string
-	ca     *testCA // issued the server and the good client certificates
+	ca     *testpki.CA // issued the server and the good client certificates
 	client tlsCertPair
+	server tlsCertPair // the signer's own certificate
 	db     *keydb.DB
 	srv    *Server
 	gs     *grpc.Server
@@ -41,14 +47,10 @@ type tlsCertPair struct{ certFile, keyFile, caFile string }
 // configuration loaded from PEM files as cmd/notary-signer will.
 func startSigner(t testing.TB) *testSigner {
 	t.Helper()
-	dir := t.TempDir()
-	ca := newTestCA(t, "signer test CA")
-	caFile := filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srvCert, srvKey := writePEM(t, dir, "server", ca.issue(t, serverName, true))
-	cliCert, cliKey := writePEM(t, dir, "client", ca.issue(t, "notary-server", false))
+	ca := testpki.New(t, "signer test CA")
+	caFile := ca.CAFile
+	srvCert, srvKey := ca.Issue(t, serverName, serverCert).Files()
+	cliCert, cliKey := ca.Issue(t, "notary-server", clientCert).Files()
 	tlsConf, err := LoadServerTLS(srvCert, srvKey, caFile)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +71,7 @@ func startSigner(t testing.TB) *testSigner {
 	return &testSigner{
 		addr: lis.Addr().String(), ca: ca, db: db, srv: srv, gs: gs,
 		client: tlsCertPair{certFile: cliCert, keyFile: cliKey, caFile: caFile},
+		server: tlsCertPair{certFile: srvCert, keyFile: srvKey, caFile: caFile},
 	}
 }
 

@@ -38,6 +38,8 @@ import (
 
 	"github.com/notary-go/notary/auth/htpasswd"
 	"github.com/notary-go/notary/auth/issuer"
+	"github.com/notary-go/notary/internal/daemon"
+	"github.com/notary-go/notary/internal/pemcert"
 )
 
 const usageText = `Usage:
@@ -265,20 +267,9 @@ func loadChain(file string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*x509.Certificate
-	for rest := b; ; {
-		var blk *pem.Block
-		if blk, rest = pem.Decode(rest); blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		out = append(out, c)
+	out, err := pemcert.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no certificate found", file)
@@ -343,22 +334,7 @@ func handler(iss http.Handler) http.Handler {
 // serverTLS is the listener's TLS configuration: TLS 1.2 or later, and
 // for TLS 1.2 only ECDHE key exchange with AEAD ciphers.
 func serverTLS(certFile, keyFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading TLS certificate %s and key %s: %w", certFile, keyFile, err)
-	}
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		CipherSuites: []uint16{
-			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		},
-	}, nil
+	return daemon.ServerTLS(certFile, keyFile)
 }
 
 func listenAndServe(ctx context.Context, addr string, h http.Handler, tlsConfig *tls.Config, log *slog.Logger) error {
@@ -381,16 +357,7 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, tlsConfig 
 	} else {
 		log.Warn("listening on plain HTTP: passwords cross the network in the clear; configure server.tls_cert_file and tls_key_file", "addr", ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return hs.Shutdown(sctx)
+	return daemon.Run(ctx, hs, ln, nil)
 }
 
 func htpasswdCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

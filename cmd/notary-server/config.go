@@ -1,183 +1,25 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
-	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notary-go/notary/internal/jsonconfig"
 )
 
 // envPrefix is v1's: every setting "a.b" can be overridden by the
 // environment variable NOTARY_SERVER_A_B (viper AutomaticEnv with "." → "_").
 const envPrefix = "NOTARY_SERVER"
 
-// rawConfig is a parsed JSON config file with v1's lookup rules: keys are
-// case-insensitive, an environment variable overrides the file, and
-// relative paths resolve against the file's directory.
-type rawConfig struct {
-	file   string         // "" without a config file
-	tree   map[string]any // lowercased keys
-	lookup func(string) (string, bool)
-}
+// rawConfig is a parsed JSON config file with v1's lookup rules (see
+// jsonconfig).
+type rawConfig = jsonconfig.Config
 
 func loadRawConfig(file string, lookup func(string) (string, bool)) (*rawConfig, error) {
-	rc := &rawConfig{file: file, tree: map[string]any{}, lookup: lookup}
-	if file == "" {
-		return rc, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("could not read config at %s: %w", file, err)
-	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("could not parse config at %s (JSON expected): %w", file, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("config at %s is not a JSON object", file)
-	}
-	rc.tree = lowerKeys(m)
-	return rc, nil
-}
-
-func lowerKeys(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			v = lowerKeys(sub)
-		}
-		out[strings.ToLower(k)] = v
-	}
-	return out
-}
-
-// envName is the variable overriding key ("storage.db_url" →
-// NOTARY_SERVER_STORAGE_DB_URL).
-func envName(key string) string {
-	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-}
-
-// get returns the value of a dotted key: the environment first, then the
-// file. ok is false when neither sets it.
-func (rc *rawConfig) get(key string) (any, bool) {
-	if v, ok := rc.lookup(envName(key)); ok {
-		return v, true
-	}
-	var cur any = rc.tree
-	for _, part := range strings.Split(strings.ToLower(key), ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[part]; !ok {
-			return nil, false
-		}
-	}
-	return cur, cur != nil
-}
-
-// has reports whether a key or section is set at all.
-func (rc *rawConfig) has(key string) bool { _, ok := rc.get(key); return ok }
-
-func (rc *rawConfig) str(key string) (string, error) {
-	v, ok := rc.get(key)
-	if !ok {
-		return "", nil
-	}
-	switch x := v.(type) {
-	case string:
-		return strings.TrimSpace(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	}
-	return "", fmt.Errorf("config: %s must be a string", key)
-}
-
-// integer reads a whole number given as a JSON number or a string.
-func (rc *rawConfig) integer(key string) (int64, bool, error) {
-	v, ok := rc.get(key)
-	if !ok {
-		return 0, false, nil
-	}
-	switch x := v.(type) {
-	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return 0, false, fmt.Errorf("config: %s must be a whole number", key)
-		}
-		return int64(x), true, nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		if err != nil {
-			return 0, false, fmt.Errorf("config: %s must be a whole number, got %q", key, x)
-		}
-		return n, true, nil
-	}
-	return 0, false, fmt.Errorf("config: %s must be a whole number", key)
-}
-
-// duration reads a Go duration ("30s") or a number of seconds.
-func (rc *rawConfig) duration(key string) (time.Duration, bool, error) {
-	v, ok := rc.get(key)
-	if !ok {
-		return 0, false, nil
-	}
-	if f, isNum := v.(float64); isNum {
-		return time.Duration(f * float64(time.Second)), true, nil
-	}
-	s, err := rc.str(key)
-	if err != nil {
-		return 0, false, err
-	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(n * float64(time.Second)), true, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, false, fmt.Errorf("config: %s: %q is not a duration (e.g. \"30s\")", key, s)
-	}
-	return d, true, nil
-}
-
-// strings reads a list of strings: a JSON array, or (from the environment)
-// a whitespace-separated list, as viper's GetStringSlice does.
-func (rc *rawConfig) strings(key string) ([]string, error) {
-	v, ok := rc.get(key)
-	if !ok {
-		return nil, nil
-	}
-	switch x := v.(type) {
-	case string:
-		return strings.Fields(x), nil
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("config: %s must be a list of strings", key)
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("config: %s must be a list of strings", key)
-}
-
-// path reads a file path, relative to the config file's directory (v1
-// GetPathRelativeToConfig).
-func (rc *rawConfig) path(key string) (string, error) {
-	p, err := rc.str(key)
-	if err != nil || p == "" || filepath.IsAbs(p) || rc.file == "" {
-		return p, err
-	}
-	return filepath.Clean(filepath.Join(filepath.Dir(rc.file), p)), nil
+	return jsonconfig.Load(file, envPrefix, lookup)
 }
 
 // config is the server's effective configuration.
@@ -233,12 +75,12 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	var err error
 	get := func(key string, dst *string) {
 		if err == nil {
-			*dst, err = rc.str(key)
+			*dst, err = rc.String(key)
 		}
 	}
 	getPath := func(key string, dst *string) {
 		if err == nil {
-			*dst, err = rc.path(key)
+			*dst, err = rc.Path(key)
 		}
 	}
 	get("server.http_addr", &c.addr)
@@ -261,7 +103,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 
 	// server
 	if c.addr == "" {
-		if rc.file != "" && !rc.has("server.http_addr") {
+		if rc.File() != "" && !rc.Has("server.http_addr") {
 			return nil, fmt.Errorf("config: server.http_addr is required (e.g. \":4443\")")
 		}
 		c.addr = defaultAddr
@@ -272,7 +114,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	case (c.tlsCert == "") != (c.tlsKey == ""):
 		return nil, fmt.Errorf("config: either include both a cert and key file, or no TLS information at all to disable TLS")
 	}
-	n, set, err := rc.integer("server.max_update_size")
+	n, set, err := rc.Int("server.max_update_size")
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +134,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 		{"server.write_timeout", &c.writeTimeout, defaultWriteTimeout},
 		{"server.idle_timeout", &c.idleTimeout, defaultIdleTimeout},
 	} {
-		d, set, err := rc.duration(t.key)
+		d, set, err := rc.Duration(t.key)
 		if err != nil {
 			return nil, err
 		}
@@ -377,7 +219,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 		{"caching.max_age.current_metadata", &c.currentMaxAge},
 		{"caching.max_age.consistent_metadata", &c.consistentMaxAge},
 	} {
-		n, set, err := rc.integer(cc.key)
+		n, set, err := rc.Int(cc.key)
 		if err != nil || (set && (n < 0 || n > maxCacheAgeSeconds)) {
 			return nil, fmt.Errorf("config: %s: must specify a cache-control max-age between 0 and %d", cc.key, maxCacheAgeSeconds)
 		}
@@ -392,7 +234,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	}
 
 	// repositories (v1 getRequiredGunPrefixes)
-	if c.gunPrefixes, err = rc.strings("repositories.gun_prefixes"); err != nil {
+	if c.gunPrefixes, err = rc.Strings("repositories.gun_prefixes"); err != nil {
 		return nil, err
 	}
 	for _, prefix := range c.gunPrefixes {
@@ -404,10 +246,10 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 
 	// auth (v1 auth.type/auth.options; checked by auth.New when the
 	// server starts)
-	if c.authType, err = rc.str("auth.type"); err != nil {
+	if c.authType, err = rc.String("auth.type"); err != nil {
 		return nil, err
 	}
-	if v, ok := rc.get("auth.options"); ok {
+	if v, ok := rc.Get("auth.options"); ok {
 		m, isMap := v.(map[string]any)
 		if !isMap {
 			return nil, fmt.Errorf("config: auth.options must be an object")

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/notary-go/notary/internal/importcli"
 	"github.com/notary-go/notary/storage/sqlstore"
-	"github.com/notary-go/notary/storage/sqlstore/drivers"
 	"github.com/notary-go/notary/storage/v1import"
 )
 
@@ -79,57 +78,29 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
-	switch strings.ToLower(*fromBackend) {
-	case "mysql", "postgres", "postgresql":
-	case "":
-		return errors.New("-from-backend is required (mysql or postgres)")
-	default:
-		return fmt.Errorf("-from-backend %q: want mysql or postgres", *fromBackend)
-	}
-	if *fromURL == "" {
-		*fromURL = os.Getenv(importFromURLEnv)
-	}
-	if *fromURL == "" {
-		return fmt.Errorf("no source: set -from-url or $%s", importFromURLEnv)
-	}
-	loc, err := time.LoadLocation(*sourceTZ)
+	loc, err := importcli.CheckSource(*fromBackend, fromURL, importFromURLEnv, *sourceTZ)
 	if err != nil {
-		return fmt.Errorf("-source-tz: %w", err)
+		return err
 	}
 	backend, dsn, err := importV1Dest(*toBackend, *toURL, *configFile, *dataDir)
 	if err != nil {
 		return err
 	}
 
-	fmt.Fprintf(stdout, "source: %s %s\ndestination: %s %s\n", *fromBackend, v1import.DescribeDSN(*fromBackend, *fromURL),
-		backend, v1import.DescribeDSN(backend, dsn))
-	if *dryRun {
-		fmt.Fprintln(stdout, "dry run: nothing will be written")
-	}
+	importcli.PrintEnds(stdout, *fromBackend, *fromURL, backend, dsn, *dryRun)
 
-	src, d, err := drivers.OpenDB(ctx, *fromBackend, *fromURL, drivers.Options{MaxOpenConns: 4})
+	src, d, err := importcli.OpenSource(ctx, *fromBackend, *fromURL)
 	if err != nil {
-		return fmt.Errorf("source: %w", v1import.Redact(err, *fromBackend, *fromURL))
+		return err
 	}
 	defer src.Close()
 	source, err := v1import.NewSource(src, d, loc)
 	if err != nil {
 		return err
 	}
-	openDSN := dsn
-	if backend == "sqlite3" {
-		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-		if _, err := os.Stat(path); *dryRun && errors.Is(err, os.ErrNotExist) {
-			openDSN = ":memory:" // an empty stand-in: a dry run creates no file
-		} else if dir := filepath.Dir(path); !*dryRun && dir != "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return fmt.Errorf("creating the database directory: %w", err)
-			}
-		}
-	}
-	dst, dd, err := drivers.OpenDB(ctx, backend, openDSN, drivers.Options{MaxOpenConns: 4})
+	dst, dd, err := importcli.OpenDest(ctx, backend, dsn, *dryRun)
 	if err != nil {
-		return fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
+		return err
 	}
 	defer dst.Close()
 	if !*dryRun {

@@ -11,14 +11,12 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
-	"expvar"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/auth"
+	"github.com/notary-go/notary/internal/daemon"
 	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/keyservice"
@@ -149,30 +148,11 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "json", "":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "logfmt", "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("unknown log format %q: use json or logfmt", format)
+	return daemon.NewLogger(w, format, lvl)
 }
 
 // parseLevel accepts logrus's level names, as v1's logging.level does.
-func parseLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(s) {
-	case "debug", "trace":
-		return slog.LevelDebug, nil
-	case "info":
-		return slog.LevelInfo, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error", "fatal", "panic":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("config: not a valid logging.level: %q", s)
-}
+func parseLevel(s string) (slog.Level, error) { return daemon.ParseLevel(s) }
 
 func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error {
 	dataDir := f.dataDir
@@ -394,21 +374,9 @@ func keyPassphrase(dataDir string, lookup func(string) (string, bool), log *slog
 // serverTLS loads the server certificate (and client CA): TLS 1.2+, AEAD
 // ECDHE suites only for TLS 1.2. Any file that fails to load is an error.
 func serverTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	c, err := daemon.ServerTLS(certFile, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("loading TLS certificate %s and key %s: %w", certFile, keyFile, err)
-	}
-	c := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		CipherSuites: []uint16{
-			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		},
+		return nil, err
 	}
 	if clientCAFile != "" {
 		b, err := os.ReadFile(clientCAFile)
@@ -446,33 +414,7 @@ func listenAndServe(ctx context.Context, cfg *config, h http.Handler, tlsConfig 
 	} else {
 		log.Warn("listening on plain HTTP: no server.tls_cert_file/tls_key_file configured; clients must use http:// and nothing protects the traffic", "addr", ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	return nil
+	return daemon.Run(ctx, hs, ln, func() { log.Info("shutting down") })
 }
 
-func serveDebug(log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.Handle("/debug/vars", expvar.Handler())
-	log.Info("debug server listening", "addr", debugAddr)
-	s := &http.Server{Addr: debugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := s.ListenAndServe(); err != nil {
-		log.Error("debug server stopped", "error", err)
-	}
-}
+func serveDebug(log *slog.Logger) { daemon.ServeDebug(log, debugAddr, "error") }

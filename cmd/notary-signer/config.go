@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/notary-go/notary/internal/jsonconfig"
 	"github.com/notary-go/notary/signer/keydb"
 )
 
@@ -47,123 +44,12 @@ const defaultSQLiteFile = "notary-signer.db"
 // logging.level says otherwise.
 const defaultLogLevel = "error"
 
-// rawConfig is a parsed JSON config file with v1's lookup rules: keys are
-// case-insensitive, an environment variable overrides the file, and
-// relative paths resolve against the file's directory.
-type rawConfig struct {
-	file   string         // "" without a config file
-	tree   map[string]any // lowercased keys
-	lookup func(string) (string, bool)
-}
+// rawConfig is a parsed JSON config file with v1's lookup rules (see
+// jsonconfig).
+type rawConfig = jsonconfig.Config
 
 func loadRawConfig(file string, lookup func(string) (string, bool)) (*rawConfig, error) {
-	rc := &rawConfig{file: file, tree: map[string]any{}, lookup: lookup}
-	if file == "" {
-		return rc, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("could not read config at %s: %w", file, err)
-	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("could not parse config at %s (JSON expected): %w", file, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("config at %s is not a JSON object", file)
-	}
-	rc.tree = lowerKeys(m)
-	return rc, nil
-}
-
-func lowerKeys(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			v = lowerKeys(sub)
-		}
-		out[strings.ToLower(k)] = v
-	}
-	return out
-}
-
-// envName is the variable overriding key ("storage.db_url" →
-// NOTARY_SIGNER_STORAGE_DB_URL).
-func envName(key string) string {
-	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-}
-
-// fileValue returns the value of a dotted key in the file only.
-func (rc *rawConfig) fileValue(key string) (any, bool) {
-	var cur any = rc.tree
-	for _, part := range strings.Split(strings.ToLower(key), ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[part]; !ok {
-			return nil, false
-		}
-	}
-	return cur, cur != nil
-}
-
-// get returns the value of a dotted key: the environment first, then the
-// file. ok is false when neither sets it.
-func (rc *rawConfig) get(key string) (any, bool) {
-	if v, ok := rc.lookup(envName(key)); ok {
-		return v, true
-	}
-	return rc.fileValue(key)
-}
-
-func (rc *rawConfig) str(key string) (string, error) {
-	v, ok := rc.get(key)
-	if !ok {
-		return "", nil
-	}
-	switch x := v.(type) {
-	case string:
-		return strings.TrimSpace(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	}
-	return "", fmt.Errorf("config: %s must be a string", key)
-}
-
-// integer reads a whole number given as a JSON number or a string.
-func (rc *rawConfig) integer(key string) (int64, error) {
-	v, ok := rc.get(key)
-	if !ok {
-		return 0, nil
-	}
-	switch x := v.(type) {
-	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return 0, fmt.Errorf("config: %s must be a whole number", key)
-		}
-		return int64(x), nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("config: %s must be a whole number, got %q", key, x)
-		}
-		return n, nil
-	}
-	return 0, fmt.Errorf("config: %s must be a whole number", key)
-}
-
-// path reads a file path, relative to the config file's directory (v1
-// GetPathRelativeToConfig).
-func (rc *rawConfig) path(key string) (string, error) {
-	p, err := rc.str(key)
-	if err != nil || p == "" || filepath.IsAbs(p) || rc.file == "" {
-		return p, err
-	}
-	return filepath.Clean(filepath.Join(filepath.Dir(rc.file), p)), nil
+	return jsonconfig.Load(file, envPrefix, lookup)
 }
 
 // config is the signer's effective configuration. It holds no secret:
@@ -193,12 +79,12 @@ func parseConfig(rc *rawConfig, serving bool) (*config, error) {
 	c := &config{}
 	var errs []error
 	get := func(key string, dst *string) {
-		v, err := rc.str(key)
+		v, err := rc.String(key)
 		errs = append(errs, err)
 		*dst = v
 	}
 	getPath := func(key string, dst *string) {
-		v, err := rc.path(key)
+		v, err := rc.Path(key)
 		errs = append(errs, err)
 		*dst = v
 	}
@@ -213,13 +99,13 @@ func parseConfig(rc *rawConfig, serving bool) (*config, error) {
 	getPath("pkcs11.module", &c.pkcs11Module)
 	get("pkcs11.token_label", &c.pkcs11Token)
 	get("logging.level", &c.logLevel)
-	n, err := rc.integer("pkcs11.max_sessions")
+	n, _, err := rc.Int("pkcs11.max_sessions")
 	errs = append(errs, err)
 	c.pkcs11Max = int(n)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if _, ok := rc.get("reporting.bugsnag"); ok {
+	if _, ok := rc.Get("reporting.bugsnag"); ok {
 		c.bugsnag = true
 	}
 
@@ -242,8 +128,8 @@ func parseConfig(rc *rawConfig, serving bool) (*config, error) {
 		c.backend = backendSQLite
 		if c.dbURL == "" {
 			dir := "."
-			if rc.file != "" {
-				dir = filepath.Dir(rc.file)
+			if rc.File() != "" {
+				dir = filepath.Dir(rc.File())
 			}
 			c.dbURL = filepath.Join(dir, defaultSQLiteFile)
 		}
@@ -265,7 +151,7 @@ func parseConfig(rc *rawConfig, serving bool) (*config, error) {
 	if c.usesKeyDB() {
 		if c.defaultAlias == "" {
 			// backwards compatibility: v1's DEFAULT_ALIAS environment variable
-			if v, ok := rc.lookup(envDefaultAlias); ok {
+			if v, ok := rc.LookupEnv(envDefaultAlias); ok {
 				c.defaultAlias = strings.TrimSpace(v)
 			}
 		}
@@ -277,7 +163,7 @@ func parseConfig(rc *rawConfig, serving bool) (*config, error) {
 		}
 	}
 	if c.backend == backendPKCS11 {
-		if _, inFile := rc.fileValue("pkcs11.pin"); inFile {
+		if _, inFile := rc.FileValue("pkcs11.pin"); inFile {
 			return nil, errors.New("pkcs11.pin must not be in the config file: set " + envPKCS11PIN + " in the signer's environment")
 		}
 		if c.pkcs11Module == "" {

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/notary-go/notary/internal/importcli"
 	"github.com/notary-go/notary/signer/keydb"
 	keyimport "github.com/notary-go/notary/signer/keydb/v1import"
-	"github.com/notary-go/notary/storage/sqlstore/drivers"
 	"github.com/notary-go/notary/storage/v1import"
 )
 
@@ -83,52 +82,24 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
-	switch strings.ToLower(*fromBackend) {
-	case "mysql", "postgres", "postgresql":
-	case "":
-		return errors.New("-from-backend is required (mysql or postgres)")
-	default:
-		return fmt.Errorf("-from-backend %q: want mysql or postgres", *fromBackend)
-	}
-	if *fromURL == "" {
-		*fromURL = os.Getenv(importV1FromURLEnv)
-	}
-	if *fromURL == "" {
-		return fmt.Errorf("no source: set -from-url or $%s", importV1FromURLEnv)
-	}
-	loc, err := time.LoadLocation(*sourceTZ)
+	loc, err := importcli.CheckSource(*fromBackend, fromURL, importV1FromURLEnv, *sourceTZ)
 	if err != nil {
-		return fmt.Errorf("-source-tz: %w", err)
+		return err
 	}
 	backend, dsn, err := importV1SignerDest(*toBackend, *toURL, *configFile)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "source: %s %s\ndestination: %s %s\n", *fromBackend, v1import.DescribeDSN(*fromBackend, *fromURL),
-		backend, v1import.DescribeDSN(backend, dsn))
-	if *dryRun {
-		fmt.Fprintln(stdout, "dry run: nothing will be written")
-	}
+	importcli.PrintEnds(stdout, *fromBackend, *fromURL, backend, dsn, *dryRun)
 
-	src, sd, err := drivers.OpenDB(ctx, *fromBackend, *fromURL, drivers.Options{MaxOpenConns: 4})
+	src, sd, err := importcli.OpenSource(ctx, *fromBackend, *fromURL)
 	if err != nil {
-		return fmt.Errorf("source: %w", v1import.Redact(err, *fromBackend, *fromURL))
+		return err
 	}
 	defer src.Close()
-	openDSN := dsn
-	if backend == "sqlite3" {
-		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-		if _, err := os.Stat(path); *dryRun && errors.Is(err, os.ErrNotExist) {
-			openDSN = ":memory:" // an empty stand-in: a dry run creates no file
-		} else if dir := filepath.Dir(path); !*dryRun && dir != "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return fmt.Errorf("creating the database directory: %w", err)
-			}
-		}
-	}
-	dst, dd, err := drivers.OpenDB(ctx, backend, openDSN, drivers.Options{MaxOpenConns: 4})
+	dst, dd, err := importcli.OpenDest(ctx, backend, dsn, *dryRun)
 	if err != nil {
-		return fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
+		return err
 	}
 	defer dst.Close()
 	srcDialect, dstDialect := keydb.Dialect(sd), keydb.Dialect(dd)

@@ -19,6 +19,8 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+
+	"github.com/notary-go/notary/internal/daemon"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -317,27 +319,12 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, *slog.LevelVar,
 	}
 	lv := new(slog.LevelVar)
 	lv.Set(lvl)
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json", "":
-		return slog.New(slog.NewJSONHandler(w, opts)), lv, nil
-	case "logfmt", "text":
-		return slog.New(slog.NewTextHandler(w, opts)), lv, nil
+	log, err := daemon.NewLogger(w, format, lv)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, fmt.Errorf("unknown log format %q: use json or logfmt", format)
+	return log, lv, nil
 }
 
 // parseLevel accepts logrus's level names, as v1's logging.level does.
-func parseLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "debug", "trace":
-		return slog.LevelDebug, nil
-	case "info":
-		return slog.LevelInfo, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error", "fatal", "panic":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("config: not a valid logging.level: %q", s)
-}
+func parseLevel(s string) (slog.Level, error) { return daemon.ParseLevel(s) }

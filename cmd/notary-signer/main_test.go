@@ -24,6 +24,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/signer"
@@ -62,7 +63,7 @@ func mapLookup(m map[string]string) func(string) (string, bool) {
 // good, one from another CA and one expired.
 type testPKI struct {
 	dir                     string
-	ca, other               *testCA
+	ca, other               *testpki.CA
 	signerCert, signerKey   string
 	clientCert, clientKey   string
 	otherCert, otherKey     string
@@ -71,18 +72,25 @@ type testPKI struct {
 	serverName              string
 }
 
+// signerServerCert is a certificate for a signer or server endpoint, named
+// name, notary-signer, localhost and 127.0.0.1, that also serves as a client
+// certificate.
+func signerServerCert(name string) testpki.Options {
+	return testpki.Options{DNS: []string{name, "notary-signer", "localhost"}, IPs: testpki.Loopback(), ServerAuth: true, ClientAuth: true}
+}
+
 func newTestPKI(t *testing.T) *testPKI {
 	t.Helper()
 	dir := t.TempDir()
 	p := &testPKI{dir: dir, serverName: "notary-signer"}
-	p.ca = newTestCA(t, dir, "root")
-	p.other = newTestCA(t, dir, "other")
+	p.ca = testpki.New(t, "root")
+	p.other = testpki.New(t, "other")
 	p.clientCA = p.ca.CAFile
-	p.signerCert, p.signerKey = p.ca.issue(t, leaf{name: "signer", server: true})
-	p.clientCert, p.clientKey = p.ca.issue(t, leaf{name: "notary-server"})
-	p.otherCert, p.otherKey = p.other.issue(t, leaf{name: "intruder"})
-	p.expiredCert, p.expiredKey = p.ca.issue(t, leaf{name: "expired",
-		notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
+	p.signerCert, p.signerKey = p.ca.Issue(t, "signer", signerServerCert("signer")).Files()
+	p.clientCert, p.clientKey = p.ca.Issue(t, "notary-server", testpki.Options{ClientAuth: true}).Files()
+	p.otherCert, p.otherKey = p.other.Issue(t, "intruder", testpki.Options{ClientAuth: true}).Files()
+	p.expiredCert, p.expiredKey = p.ca.Issue(t, "expired", testpki.Options{ClientAuth: true,
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}).Files()
 	return p
 }
 

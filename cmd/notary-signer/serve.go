@@ -7,12 +7,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
-	"expvar"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/notary-go/notary/internal/daemon"
 	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/signer"
 	"github.com/notary-go/notary/signer/keydb"
@@ -336,17 +334,4 @@ func adjustLevelOnSignal(ctx context.Context, lv *slog.LevelVar, log *slog.Logge
 	}
 }
 
-func serveDebug(log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.Handle("/debug/vars", expvar.Handler())
-	log.Info("debug server listening", "addr", debugAddr)
-	s := &http.Server{Addr: debugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := s.ListenAndServe(); err != nil {
-		log.Error("debug server stopped", "err", err)
-	}
-}
+func serveDebug(log *slog.Logger) { daemon.ServeDebug(log, debugAddr, "err") }

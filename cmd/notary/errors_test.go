@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/internal/testpki"
 )
 
 // published returns a server with gun initialized and one target
@@ -198,18 +198,16 @@ func TestTLS(t *testing.T) {
 func TestMutualTLS(t *testing.T) {
 	plain := newTestServer(t)
 	dir := t.TempDir()
-	ca, caKey := newCA(t)
-	srvCert := issue(t, ca, caKey, "127.0.0.1", false)
-	cliCert := issue(t, ca, caKey, "client", true)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	ca := testpki.New(t, "test CA")
+	srvCert := ca.Issue(t, "127.0.0.1", testpki.Options{IPs: testpki.Loopback(), ServerAuth: true, SEC1Key: true})
+	cliCert := ca.Issue(t, "client", testpki.Options{ClientAuth: true, SEC1Key: true})
 	tlsSrv := httptest.NewUnstartedServer(plain.Config.Handler)
-	tlsSrv.TLS = &tls.Config{Certificates: []tls.Certificate{srvCert.pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	tlsSrv.TLS = &tls.Config{Certificates: []tls.Certificate{srvCert.TLS}, ClientCAs: ca.Pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
-	caFile := writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})))
-	certFile := writeFile(t, filepath.Join(dir, "client.crt"), string(cliCert.certPEM))
-	keyFile := writeFile(t, filepath.Join(dir, "client.key"), string(cliCert.keyPEM))
+	caFile := writeFile(t, filepath.Join(dir, "ca.pem"), string(ca.PEM))
+	certFile := writeFile(t, filepath.Join(dir, "client.crt"), string(cliCert.CertPEM))
+	keyFile := writeFile(t, filepath.Join(dir, "client.key"), string(cliCert.KeyPEM))
 
 	c := newCLI(t, tlsSrv.URL)
 	r := c.fail("--tlscacert", caFile, "init", "-p", gun)

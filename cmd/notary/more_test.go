@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/keys"
 )
 
@@ -164,8 +165,8 @@ func TestCAPinningAndCertDelegation(t *testing.T) {
 	srv := newTestServer(t)
 	c := newCLI(t, srv.URL)
 	dir := t.TempDir()
-	ca, caKey := newCA(t)
-	caFile := writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})))
+	ca := testpki.New(t, "test CA")
+	caFile := writeFile(t, filepath.Join(dir, "ca.pem"), string(ca.PEM))
 
 	// A root key and a CA-issued certificate for it, CN = GUN.
 	priv, err := keys.Generate(keys.ECDSA)
@@ -184,7 +185,7 @@ func TestCAPinningAndCertDelegation(t *testing.T) {
 		// authentication), which a codeSigning-only certificate fails.
 		KeyUsage: x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, priv.CryptoSigner().Public(), caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, priv.CryptoSigner().Public(), ca.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +193,8 @@ func TestCAPinningAndCertDelegation(t *testing.T) {
 	c.ok("init", gun, "--rootkey", keyFile, "--rootcert", certFile, "-p")
 
 	// A delegation keyed by a certificate (as `openssl req -x509` makes).
-	dcert := issue(t, ca, caKey, "targets/qa", true)
-	dcertFile := writeFile(t, filepath.Join(dir, "qa.crt"), string(dcert.certPEM))
+	dcert := ca.Issue(t, "targets/qa", testpki.Options{ClientAuth: true, SEC1Key: true})
+	dcertFile := writeFile(t, filepath.Join(dir, "qa.crt"), string(dcert.CertPEM))
 	r := c.ok("delegation", "add", gun, "targets/qa", dcertFile, "--paths", "qa/", "-p")
 	qaID := keyIDRE.FindString(r.out)
 
@@ -202,8 +203,8 @@ func TestCAPinningAndCertDelegation(t *testing.T) {
 	r = consumer.ok("-c", pinned, "delegation", "list", gun)
 	mustContain(t, "delegation list", r.out, "targets/qa ", "qa/", qaID)
 
-	other, _ := newCA(t)
-	otherFile := writeFile(t, filepath.Join(dir, "other.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.Raw})))
+	other := testpki.New(t, "test CA")
+	otherFile := writeFile(t, filepath.Join(dir, "other.pem"), string(other.PEM))
 	wrong := writeFile(t, filepath.Join(dir, "wrong.json"), fmt.Sprintf(`{"trust_pinning":{"ca":{"example.com/":%q}}}`, otherFile))
 	r = newCLI(t, srv.URL).fail("-c", wrong, "list", gun)
 	mustContain(t, "wrong CA", r.err, "trust_pinning")

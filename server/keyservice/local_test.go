@@ -9,6 +9,7 @@ import (
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/keyservice"
 	"github.com/notary-go/notary/signer/keydb"
+	"github.com/notary-go/notary/tuf"
 )
 
 func TestLocal(t *testing.T) {
@@ -37,6 +38,11 @@ func TestLocal(t *testing.T) {
 			sig, method, err := s.Sign(ctx, msg)
 			if err != nil || pub.Verify(method, msg, sig) != nil || s.Public().ID() != pub.ID() {
 				t.Fatalf("signature does not verify (%v)", err)
+			}
+			// Software keys vouch for their own signatures: tuf.Sign
+			// skips the check after signing for them.
+			if ts, ok := s.(tuf.TrustedSigner); !ok || !ts.SignaturesTrusted() {
+				t.Errorf("signer of a software key: not a trusted signer")
 			}
 			other, _ := keys.Generate(keys.ECDSA)
 			for _, c := range []struct {

@@ -2,8 +2,9 @@ package keydb
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/notary-go/notary/internal/sqldialect"
 )
 
 // Dialect names the SQL engine behind a database/sql handle.
@@ -37,17 +38,7 @@ func (d Dialect) rebind(q string) string {
 	if d != Postgres {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return sqldialect.Dollar(q)
 }
 
 // timestampType is the column type of the migration bookkeeping table.

@@ -53,7 +53,7 @@ func TestSoftHSM(t *testing.T) {
 		}), keystoretest.NonExportable())
 	})
 
-	t.Run("TokenConformance", func(t *testing.T) { tokenConformance(t, env) })
+	t.Run("TokenCases", func(t *testing.T) { tokenCases(t, env) })
 
 	t.Run("GetTokenBacked", func(t *testing.T) {
 		s := openStore(t, env)
@@ -618,57 +618,16 @@ func checkPrivateObject(t *testing.T, s *Store, id string, generated bool) {
 	}
 }
 
-// tokenConformance is keystoretest.Run for a store whose Get cannot return
-// software keys: the same checks, signing through Signer.
-func tokenConformance(t *testing.T, env hsmEnv) {
+// tokenCases are the PKCS#11 store's own cases, beyond keystoretest.Run
+// (the Conformance subtest): keys used through Signer (imported key objects'
+// attributes, a cached handle outliving Remove, cancelled contexts), strict
+// ID errors, re-adding a software key after Remove, and waiting for a
+// session.
+func tokenCases(t *testing.T, env hsmEnv) {
 	ctx := context.Background()
 	open := func(t *testing.T) *Store { return openStore(t, env) }
 
-	t.Run("Create", func(t *testing.T) {
-		for _, tt := range []struct{ role, gun, keyType string }{
-			{"root", "", keys.ECDSA},
-			{"targets", gun, keys.ECDSA},
-			{"snapshot", gun, keys.ED25519},
-			{"targets/releases", "", keys.ED25519},
-		} {
-			t.Run(tt.role+"/"+tt.keyType, func(t *testing.T) {
-				s := open(t)
-				pub, err := s.Create(ctx, tt.role, tt.gun, tt.keyType)
-				if err != nil {
-					t.Fatalf("Create: %v", err)
-				}
-				if pub.Type != tt.keyType {
-					t.Errorf("public key type %s, want %s", pub.Type, tt.keyType)
-				}
-				k, err := s.Signer(ctx, pub.ID())
-				if err != nil {
-					t.Fatalf("Signer: %v", err)
-				}
-				want := keystore.KeyInfo{ID: pub.ID(), Role: tt.role, GUN: tt.gun, Type: tt.keyType}
-				if k.Info() != want {
-					t.Errorf("info = %+v, want %+v", k.Info(), want)
-				}
-				if k.Public().ID() != pub.ID() {
-					t.Errorf("Signer key %s, want %s", k.Public().ID(), pub.ID())
-				}
-				checkSigner(t, k)
-			})
-		}
-	})
-
-	t.Run("CreateUnsupportedType", func(t *testing.T) {
-		s := open(t)
-		for _, typ := range []string{keys.RSA, keys.ECDSAx509, "", "bogus"} {
-			if _, err := s.Create(ctx, "targets", gun, typ); err == nil {
-				t.Errorf("Create(%q) succeeded", typ)
-			}
-		}
-		if l := list(t, s); len(l) != 0 {
-			t.Errorf("List after failed Creates = %v", l)
-		}
-	})
-
-	t.Run("AddGet", func(t *testing.T) {
+	t.Run("AddSigner", func(t *testing.T) {
 		rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			t.Fatal(err)
@@ -727,46 +686,11 @@ func tokenConformance(t *testing.T, env hsmEnv) {
 		}
 	})
 
-	t.Run("AddWithID", func(t *testing.T) {
-		s := open(t)
-		key := genKey(keys.ECDSA)(t)
-		if err := s.Add(ctx, keystore.KeyInfo{ID: key.CanonicalID(), Role: "targets", GUN: gun}, key); err != nil {
-			t.Fatalf("Add with its own ID: %v", err)
-		}
-		other := genKey(keys.ECDSA)(t)
-		if err := s.Add(ctx, keystore.KeyInfo{ID: key.CanonicalID(), Role: "targets", GUN: gun}, other); err == nil {
-			t.Error("Add with another key's ID succeeded")
-		}
-		if _, err := s.Signer(ctx, other.CanonicalID()); !errors.Is(err, keystore.ErrNotFound) {
-			t.Errorf("key added under a wrong ID is stored: %v", err)
-		}
-	})
-
-	t.Run("AddExists", func(t *testing.T) {
-		s := open(t)
-		key := genKey(keys.ECDSA)(t)
-		if err := s.Add(ctx, keystore.KeyInfo{Role: "targets", GUN: gun}, key); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Add(ctx, keystore.KeyInfo{Role: "snapshot", GUN: gun}, key); !errors.Is(err, keystore.ErrExists) {
-			t.Errorf("second Add: err = %v, want ErrExists", err)
-		}
-		if k, err := s.Signer(ctx, key.CanonicalID()); err != nil || k.Info().Role != "targets" {
-			t.Errorf("after second Add: %v; want the first one kept", err)
-		}
-	})
-
-	t.Run("NotFound", func(t *testing.T) {
+	t.Run("SignerNotFound", func(t *testing.T) {
 		s := open(t)
 		id := genKey(keys.ECDSA)(t).CanonicalID()
-		if _, _, err := s.Get(ctx, id); !errors.Is(err, keystore.ErrNotFound) {
-			t.Errorf("Get: err = %v, want ErrNotFound", err)
-		}
 		if _, err := s.Signer(ctx, id); !errors.Is(err, keystore.ErrNotFound) {
 			t.Errorf("Signer: err = %v, want ErrNotFound", err)
-		}
-		if err := s.Remove(ctx, id); !errors.Is(err, keystore.ErrNotFound) {
-			t.Errorf("Remove: err = %v, want ErrNotFound", err)
 		}
 	})
 
@@ -785,32 +709,10 @@ func tokenConformance(t *testing.T, env hsmEnv) {
 		}
 	})
 
-	t.Run("List", func(t *testing.T) {
-		s := open(t)
-		if l := list(t, s); len(l) != 0 {
-			t.Fatalf("new store lists %v", l)
-		}
-		want := map[string]keystore.KeyInfo{}
-		for _, k := range []struct{ role, gun, typ string }{
-			{"root", "", keys.ECDSA}, {"targets", gun, keys.ECDSA}, {"snapshot", gun, keys.ED25519}, {"targets/x", "", keys.ECDSA},
-		} {
-			pub, err := s.Create(ctx, k.role, k.gun, k.typ)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want[pub.ID()] = keystore.KeyInfo{ID: pub.ID(), Role: k.role, GUN: k.gun, Type: k.typ}
-		}
-		checkList(t, s, want)
-	})
-
-	t.Run("Remove", func(t *testing.T) {
+	t.Run("RemoveCachedHandle", func(t *testing.T) {
 		s := open(t)
 		key := genKey(keys.ECDSA)(t)
 		if err := s.Add(ctx, keystore.KeyInfo{Role: "targets", GUN: gun}, key); err != nil {
-			t.Fatal(err)
-		}
-		b, err := s.Create(ctx, "snapshot", gun, keys.ECDSA)
-		if err != nil {
 			t.Fatal(err)
 		}
 		a, err := s.Signer(ctx, key.CanonicalID()) // caches the handle
@@ -826,10 +728,6 @@ func tokenConformance(t *testing.T, env hsmEnv) {
 		if _, _, err := a.Sign(ctx, msg); !errors.Is(err, keystore.ErrNotFound) {
 			t.Errorf("Sign with a removed key: err = %v, want ErrNotFound", err)
 		}
-		if err := s.Remove(ctx, key.CanonicalID()); !errors.Is(err, keystore.ErrNotFound) {
-			t.Errorf("second Remove: err = %v, want ErrNotFound", err)
-		}
-		checkList(t, s, map[string]keystore.KeyInfo{b.ID(): {ID: b.ID(), Role: "snapshot", GUN: gun, Type: keys.ECDSA}})
 		if err := s.Add(ctx, keystore.KeyInfo{Role: "targets", GUN: gun}, key); err != nil {
 			t.Errorf("Add after Remove: %v", err)
 		}
@@ -847,29 +745,14 @@ func tokenConformance(t *testing.T, env hsmEnv) {
 		}
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := s.Create(cctx, "targets", gun, keys.ECDSA); !errors.Is(err, context.Canceled) {
-			t.Errorf("Create: err = %v, want context.Canceled", err)
-		}
 		if err := s.Add(cctx, keystore.KeyInfo{Role: "targets"}, genKey(keys.ECDSA)(t)); !errors.Is(err, context.Canceled) {
 			t.Errorf("Add: err = %v, want context.Canceled", err)
-		}
-		if _, _, err := s.Get(cctx, pub.ID()); !errors.Is(err, context.Canceled) {
-			t.Errorf("Get: err = %v, want context.Canceled", err)
 		}
 		if _, err := s.Signer(cctx, pub.ID()); !errors.Is(err, context.Canceled) {
 			t.Errorf("Signer: err = %v, want context.Canceled", err)
 		}
 		if _, _, err := k.Sign(cctx, msg); !errors.Is(err, context.Canceled) {
 			t.Errorf("Sign: err = %v, want context.Canceled", err)
-		}
-		if _, err := s.List(cctx); !errors.Is(err, context.Canceled) {
-			t.Errorf("List: err = %v, want context.Canceled", err)
-		}
-		if err := s.Remove(cctx, pub.ID()); !errors.Is(err, context.Canceled) {
-			t.Errorf("Remove: err = %v, want context.Canceled", err)
-		}
-		if l := list(t, s); len(l) != 1 {
-			t.Errorf("after cancelled calls List = %v, want the one key", l)
 		}
 	})
 
@@ -896,70 +779,6 @@ func tokenConformance(t *testing.T, env hsmEnv) {
 		if _, err := s.List(ctx); err != nil {
 			t.Errorf("List once the session is back: %v", err)
 		}
-	})
-
-	t.Run("Concurrent", func(t *testing.T) {
-		s := open(t)
-		const workers, perWorker = 8, 4
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		kept := map[string]keystore.KeyInfo{}
-		for w := range workers {
-			wg.Go(func() {
-				var ids, roles []string
-				for i := range perWorker {
-					role := fmt.Sprintf("targets/w%d-%d", w, i)
-					roles = append(roles, role)
-					pub, err := s.Create(ctx, role, "", keys.ECDSA)
-					if err != nil {
-						t.Errorf("Create: %v", err)
-						return
-					}
-					ids = append(ids, pub.ID())
-					k, err := s.Signer(ctx, pub.ID())
-					if err != nil {
-						t.Errorf("Signer: %v", err)
-						return
-					}
-					checkSigner(t, k)
-					if _, err := s.List(ctx); err != nil {
-						t.Errorf("List: %v", err)
-					}
-				}
-				if err := s.Remove(ctx, ids[0]); err != nil {
-					t.Errorf("Remove: %v", err)
-				}
-				mu.Lock()
-				for i := 1; i < len(ids); i++ {
-					kept[ids[i]] = keystore.KeyInfo{ID: ids[i], Role: roles[i], Type: keys.ECDSA}
-				}
-				mu.Unlock()
-			})
-		}
-		// Everyone adds the same key at once: exactly one wins.
-		shared := genKey(keys.ED25519)(t)
-		var wins, losses int
-		for range workers {
-			wg.Go(func() {
-				err := s.Add(ctx, keystore.KeyInfo{Role: "targets/shared"}, shared)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					wins++
-				case errors.Is(err, keystore.ErrExists):
-					losses++
-				default:
-					t.Errorf("concurrent Add: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins != 1 || losses != workers-1 {
-			t.Errorf("concurrent Add of one key: %d succeeded, %d ErrExists; want 1 and %d", wins, losses, workers-1)
-		}
-		kept[shared.CanonicalID()] = keystore.KeyInfo{ID: shared.CanonicalID(), Role: "targets/shared", Type: keys.ED25519}
-		checkList(t, s, kept)
 	})
 }
 

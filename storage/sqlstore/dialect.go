@@ -2,9 +2,10 @@ package sqlstore
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notary-go/notary/internal/sqldialect"
 )
 
 // A Dialect names the SQL engine behind a *sql.DB. It decides placeholders,
@@ -46,17 +47,7 @@ func (d Dialect) rebind(query string) string {
 	if d != Postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldialect.Dollar(query)
 }
 
 // sqliteTime is how SQLite rows hold times: text in SQLite's own format 4

@@ -49,6 +49,7 @@ type Store struct {
 	// the gate this Store's writers queue at (see inSQLiteTx).
 	stmts        map[string]*sql.Stmt
 	sqliteWriter gate
+	detachReads  bool // see queryRow
 }
 
 // Open migrates db's schema to the newest embedded version (see Migrate)
@@ -107,6 +108,7 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, err
 			}
 			s.stmts[q] = st
 		}
+		s.detachReads = db.Stats().MaxOpenConnections != 1
 	}
 	return s, nil
 }
@@ -124,8 +126,19 @@ func (s *Store) closeStmts() {
 }
 
 // queryRow runs query through its prepared statement when there is one.
+//
+// Such a read (SQLite: an index seek in a local file, which in WAL mode
+// never waits for writers) runs detached from ctx's cancellation once ctx
+// is checked: database/sql would otherwise start a goroutine per query to
+// watch ctx, which costs more than the read (BenchmarkServer/sqlite/Get*).
+// A lock wait, should one happen, is still bounded by busy_timeout. Not
+// with a pool of one connection (an in-memory database), where a read may
+// wait for a whole write transaction and must stay cancellable.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if st, ok := s.stmts[query]; ok {
+		if s.detachReads && ctx.Err() == nil {
+			ctx = context.WithoutCancel(ctx)
+		}
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.db.QueryRowContext(ctx, query, args...)

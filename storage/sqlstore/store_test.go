@@ -136,3 +136,65 @@ func TestPingFailsWhenClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionCheckManyRoles: the version check of an update reads the
+// stored versions of many roles in batches (maxVersionsPerQuery at a
+// time); a stale role anywhere in the list is refused and nothing is
+// stored.
+func TestVersionCheckManyRoles(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		ctx := t.Context()
+		s := openStore(t, backend, sqlstore.Options{})
+		const gun, n = "example.com/many", 37
+		var first []storage.MetaUpdate
+		for i := range n {
+			first = append(first, storage.MetaUpdate{Role: fmt.Sprintf("targets/d%02d", i), Version: int64(i + 1), Data: []byte{byte(i)}})
+		}
+		if err := s.UpdateMany(ctx, gun, first); err != nil {
+			t.Fatal(err)
+		}
+		for _, stale := range []int{0, 15, 16, 17, 33, n - 1} {
+			next := make([]storage.MetaUpdate, n)
+			for i, u := range first {
+				next[i] = storage.MetaUpdate{Role: u.Role, Version: u.Version + 1, Data: []byte("next")}
+			}
+			next[stale].Version = first[stale].Version // already stored
+			err := s.UpdateMany(ctx, gun, next)
+			var ove *storage.OldVersionError
+			if !errors.As(err, &ove) || ove.Role != next[stale].Role {
+				t.Errorf("update with %s stale = %v, want an OldVersionError for it", next[stale].Role, err)
+			}
+		}
+		got, err := s.GetCurrent(ctx, gun, "targets/d20")
+		if err != nil || got.Version != 21 {
+			t.Errorf("GetCurrent after refused updates = %+v, %v; want version 21", got, err)
+		}
+	})
+}
+
+// TestSQLiteWritersOfOneStoreQueue: writers of one Store wait for each
+// other in process (not by polling the file lock), still bounded by the
+// lock timeout.
+func TestSQLiteWritersOfOneStoreQueue(t *testing.T) {
+	ctx := t.Context()
+	s := openStore(t, "sqlite3", sqlstore.Options{LockTimeout: 200 * time.Millisecond})
+	up := []storage.MetaUpdate{{Role: "timestamp", Version: 1, Data: []byte("x")}}
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- sqlstore.HoldWriteLock(ctx, s, "a", func() { close(held); <-release })
+	}()
+	<-held
+	err := s.UpdateMany(ctx, "b", up)
+	var lt *sqlstore.LockTimeoutError
+	if !errors.As(err, &lt) {
+		t.Errorf("UpdateMany while another writer of the Store holds the lock = %v, want a *LockTimeoutError", err)
+	}
+	go func() { time.Sleep(50 * time.Millisecond); close(release) }()
+	if err := s.UpdateMany(ctx, "b", up); err != nil {
+		t.Errorf("UpdateMany waiting for a writer that finishes in time = %v, want nil", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

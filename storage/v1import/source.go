@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/notary-go/notary/internal/sqldialect"
+	"github.com/notary-go/notary/internal/v1db"
 	"github.com/notary-go/notary/storage"
 	"github.com/notary-go/notary/storage/sqlstore"
 )
@@ -55,17 +56,7 @@ func rebind(d sqlstore.Dialect, q string) string {
 	if d != sqlstore.Postgres {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldialect.Dollar(q)
 }
 
 func (s *Source) q(query string) string { return rebind(s.d, query) }
@@ -327,61 +318,11 @@ type srcTime struct {
 	t   time.Time
 }
 
-var (
-	zonedLayouts = []string{
-		"2006-01-02 15:04:05.999999999-07:00",
-		"2006-01-02 15:04:05.999999999 -0700 MST",
-		time.RFC3339Nano,
-	}
-	wallLayouts = []string{
-		"2006-01-02 15:04:05.999999999",
-		"2006-01-02T15:04:05.999999999",
-	}
-)
-
 func (s *srcTime) Scan(src any) error {
-	loc := s.loc
-	if loc == nil {
-		loc = time.UTC
+	t, _, err := v1db.ParseTime(src, s.loc)
+	if err != nil {
+		return err
 	}
-	var str string
-	switch v := src.(type) {
-	case nil:
-		s.t = time.Time{}
-		return nil
-	case time.Time:
-		if v.Location() != time.UTC {
-			s.t = v.UTC() // the driver knew the zone
-			return nil
-		}
-		// Zone-less columns come back as a wall clock labelled UTC.
-		s.t = relabel(v, loc)
-		return nil
-	case []byte:
-		str = string(v)
-	case string:
-		str = v
-	default:
-		return fmt.Errorf("v1import: cannot read %T as a time", src)
-	}
-	for _, layout := range zonedLayouts {
-		if t, err := time.Parse(layout, str); err == nil {
-			s.t = t.UTC()
-			return nil
-		}
-	}
-	for _, layout := range wallLayouts {
-		if t, err := time.Parse(layout, str); err == nil {
-			s.t = relabel(t, loc)
-			return nil
-		}
-	}
-	return fmt.Errorf("v1import: cannot read %q as a time", str)
-}
-
-// relabel reads t's wall clock in loc and returns that instant in UTC.
-func relabel(t time.Time, loc *time.Location) time.Time {
-	y, mo, d := t.Date()
-	h, mi, sec := t.Clock()
-	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), loc).UTC()
+	s.t = t
+	return nil
 }

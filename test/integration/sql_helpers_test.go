@@ -3,17 +3,11 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"database/sql"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,13 +15,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/signer"
 	"github.com/notary-go/notary/signer/keydb"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
@@ -284,88 +278,31 @@ func ourServerBinary(t testing.TB) string {
 // A pki is a throw-away CA with server and client certificates for
 // 127.0.0.1, written as PEM files.
 type pki struct {
-	dir              string
-	ca               *x509.Certificate
-	caKey            *ecdsa.PrivateKey
-	caFile           string
-	pool             *x509.CertPool
-	serverCert       tls.Certificate
-	certFile         string // server certificate (also valid as a client's)
-	keyFile          string
-	clientCertFile   string
-	clientKeyFile    string
-	clientCertTLS    tls.Certificate
-	serialsIssuedMux sync.Mutex
-	serial           int64
+	caFile         string
+	pool           *x509.CertPool
+	serverCert     tls.Certificate
+	certFile       string // server certificate (also valid as a client's)
+	keyFile        string
+	clientCertFile string
+	clientKeyFile  string
+	clientCertTLS  tls.Certificate
 }
 
 func newPKI(t testing.TB) *pki {
 	t.Helper()
-	p := &pki{dir: t.TempDir()}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	ca := testpki.New(t, "notary integration test CA")
+	// Certificates for localhost and 127.0.0.1, valid for servers and clients.
+	issue := func(name string) *testpki.Leaf {
+		return ca.Issue(t, "notary-"+name, testpki.Options{
+			DNS: []string{"localhost"}, IPs: testpki.Loopback(), ServerAuth: true, ClientAuth: true, SEC1Key: true,
+		})
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "notary integration test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	srv, cli := issue("server"), issue("client")
+	return &pki{
+		caFile: ca.CAFile, pool: ca.Pool,
+		serverCert: srv.TLS, certFile: srv.CertFile, keyFile: srv.KeyFile,
+		clientCertTLS: cli.TLS, clientCertFile: cli.CertFile, clientKeyFile: cli.KeyFile,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.ca, _ = x509.ParseCertificate(der)
-	p.caKey = key
-	p.caFile = p.write(t, "ca.crt", "CERTIFICATE", der)
-	p.pool = x509.NewCertPool()
-	p.pool.AddCert(p.ca)
-	p.serverCert, p.certFile, p.keyFile = p.issue(t, "server")
-	p.clientCertTLS, p.clientCertFile, p.clientKeyFile = p.issue(t, "client")
-	return p
-}
-
-func (p *pki) write(t testing.TB, name, typ string, der []byte) string {
-	t.Helper()
-	f := filepath.Join(p.dir, name)
-	if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func (p *pki) issue(t testing.TB, name string) (tls.Certificate, string, string) {
-	t.Helper()
-	p.serialsIssuedMux.Lock()
-	p.serial++
-	serial := p.serial + 1
-	p.serialsIssuedMux.Unlock()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "notary-" + name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:    []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile := p.write(t, name+".crt", "CERTIFICATE", der)
-	keyFile := p.write(t, name+".key", "EC PRIVATE KEY", kder)
-	c, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, certFile, keyFile
 }
 
 // startSigner serves our signer over kdb on 127.0.0.1 with mutual TLS

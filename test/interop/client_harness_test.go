@@ -10,59 +10,25 @@ package interop
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-var (
-	clientBuildOnce sync.Once
-	clientBin       string
-	clientBuildErr  error
+	"github.com/notary-go/notary/internal/testpki"
 )
 
 // clientOurBin builds ./cmd/notary once per test binary.
-func clientOurBin(t testing.TB) string {
-	t.Helper()
-	clientBuildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "notary-go-client-bin")
-		if err != nil {
-			clientBuildErr = err
-			return
-		}
-		clientBin = filepath.Join(dir, "notary")
-		root, err := moduleRoot()
-		if err != nil {
-			clientBuildErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", clientBin, "./cmd/notary")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			clientBuildErr = fmt.Errorf("go build ./cmd/notary: %v\n%s", err, out)
-		}
-	})
-	if clientBuildErr != nil {
-		t.Fatal(clientBuildErr)
-	}
-	return clientBin
-}
+func clientOurBin(t testing.TB) string { return ourBin(t, "./cmd/notary") }
 
 // clientServer is a running trust server the CLIs talk to.
 type clientServer struct {
@@ -181,56 +147,14 @@ func clientLacks(t testing.TB, what, out string, subs ...string) {
 	}
 }
 
-// clientPKI is a CA with certificates for the signer (SAN IP 127.0.0.1),
-// the server's TLS endpoint, and the server's client certificate to the
-// signer.
-type clientPKI struct {
-	dir    string
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	CAFile string
-}
-
-func newClientPKI(t testing.TB) *clientPKI {
+// clientCert issues name.crt and name.key from ca, a certificate for
+// 127.0.0.1, localhost and name usable for both server and client
+// authentication.
+func clientCert(t testing.TB, ca *testpki.CA, name string) (certFile, keyFile string) {
 	t.Helper()
-	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client interop CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(der)
-	p := &clientPKI{dir: dir, ca: ca, caKey: key, CAFile: filepath.Join(dir, "ca.pem")}
-	writePEM(t, p.CAFile, "CERTIFICATE", der)
-	return p
-}
-
-// issue writes name.crt and name.key, a certificate for 127.0.0.1 and
-// localhost usable for both server and client authentication.
-func (p *clientPKI) issue(t testing.TB, name string) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
-		DNSNames: []string{"localhost", name}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(p.dir, name+".crt"), filepath.Join(p.dir, name+".key")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "EC PRIVATE KEY", kder)
-	return certFile, keyFile
+	return ca.Issue(t, name, testpki.Options{
+		DNS: []string{"localhost", name}, IPs: testpki.Loopback(), ServerAuth: true, ClientAuth: true, SEC1Key: true,
+	}).Files()
 }
 
 // clientProc is a process started for the test, stopped at cleanup.
@@ -277,11 +201,11 @@ func clientStart(t testing.TB, dir, name string, args ...string) *clientProc {
 func startUpstreamPair(t testing.TB) *clientServer {
 	t.Helper()
 	bin := v1Bin(t)
-	pki := newClientPKI(t)
+	pki := testpki.New(t, "client interop CA")
 	dir := t.TempDir()
-	signerCert, signerKey := pki.issue(t, "notary-signer")
-	serverCert, serverKey := pki.issue(t, "notary-server")
-	toSignerCert, toSignerKey := pki.issue(t, "notary-server-client")
+	signerCert, signerKey := clientCert(t, pki, "notary-signer")
+	serverCert, serverKey := clientCert(t, pki, "notary-server")
+	toSignerCert, toSignerKey := clientCert(t, pki, "notary-server-client")
 	signerPort, serverPort := freePort(t), freePort(t)
 
 	writeJSON := func(name string, v any) string {

@@ -76,7 +76,7 @@ func dockerV1Bin(t testing.TB, name string) string {
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("upstream %s not installed (%v): run scripts/install-peers.sh or set NOTARY_V1_BIN", name, err)
+		requirePeer(t, "upstream %s not installed (%v): run scripts/install-peers.sh or set NOTARY_V1_BIN", name, err)
 	}
 	return p
 }
@@ -86,7 +86,7 @@ func dockerCLI(t testing.TB) string {
 	t.Helper()
 	p, err := exec.LookPath("docker")
 	if err != nil {
-		t.Skip("no docker CLI on PATH")
+		requirePeer(t, "no docker CLI on PATH")
 	}
 	return p
 }

@@ -14,7 +14,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
@@ -27,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/notary-go/notary/internal/testpki"
 )
 
 // v1Bin returns the directory holding the v0.7.0 binaries, skipping the
@@ -35,7 +36,7 @@ func v1Bin(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("NOTARY_V1_BIN")
 	if dir == "" {
-		t.Skip("NOTARY_V1_BIN is not set: run scripts/install-peers.sh and export NOTARY_V1_BIN=$PWD/.tools/bin")
+		requirePeer(t, "NOTARY_V1_BIN is not set: run scripts/install-peers.sh and export NOTARY_V1_BIN=$PWD/.tools/bin")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "notary")); err != nil {
 		t.Fatalf("NOTARY_V1_BIN=%s: %v", dir, err)
@@ -43,38 +44,59 @@ func v1Bin(t testing.TB) string {
 	return dir
 }
 
-var (
-	serverBuildOnce sync.Once
-	serverBuiltBin  string
-	serverBuildErr  error
-)
-
-// ourServerBin builds ./cmd/notary-server once per test binary.
-func ourServerBin(t testing.TB) string {
+// requirePeer skips a test whose interop peer (an upstream binary, the
+// Docker CLI, a token) is missing, or fails it on CI (CI=true), where
+// scripts/test.sh provides every peer.
+func requirePeer(t testing.TB, format string, args ...any) {
 	t.Helper()
-	serverBuildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "notary-go-server-bin")
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format+" (CI=true: every peer is required)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// ourBuild is one package of ours built for the test binary.
+type ourBuild struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+var ourBuilds sync.Map // package path -> *ourBuild
+
+// ourBin builds pkg (such as "./cmd/notary-server") once per test binary
+// and returns the binary's path.
+func ourBin(t testing.TB, pkg string) string {
+	t.Helper()
+	v, _ := ourBuilds.LoadOrStore(pkg, new(ourBuild))
+	b := v.(*ourBuild)
+	b.once.Do(func() {
+		name := filepath.Base(pkg)
+		dir, err := os.MkdirTemp("", "notary-go-"+name+"-bin")
 		if err != nil {
-			serverBuildErr = err
+			b.err = err
 			return
 		}
-		serverBuiltBin = filepath.Join(dir, "notary-server")
+		b.bin = filepath.Join(dir, name)
 		root, err := moduleRoot()
 		if err != nil {
-			serverBuildErr = err
+			b.err = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", serverBuiltBin, "./cmd/notary-server")
+		cmd := exec.Command("go", "build", "-o", b.bin, pkg)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			serverBuildErr = fmt.Errorf("go build ./cmd/notary-server: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
 	})
-	if serverBuildErr != nil {
-		t.Fatal(serverBuildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return serverBuiltBin
+	return b.bin
 }
+
+// ourServerBin builds ./cmd/notary-server once per test binary.
+func ourServerBin(t testing.TB) string { return ourBin(t, "./cmd/notary-server") }
 
 func moduleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
@@ -94,59 +116,15 @@ type serverPKI struct {
 
 func newServerPKI(t testing.TB) *serverPKI {
 	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "notary-go test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "notary-server"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost", "notary-server"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	ckey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ctmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "notary-server client"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	cder, err := x509.CreateCertificate(rand.Reader, ctmpl, ca, &ckey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ckeyDER, _ := x509.MarshalECPrivateKey(ckey)
-	p := &serverPKI{
-		CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "server.crt"), KeyFile: filepath.Join(dir, "server.key"),
-		ClientCertFile: filepath.Join(dir, "client.crt"), ClientKeyFile: filepath.Join(dir, "client.key"),
-		Pool: x509.NewCertPool(),
-	}
-	p.Pool.AddCert(ca)
-	writePEM(t, p.CAFile, "CERTIFICATE", caDER)
-	writePEM(t, p.CertFile, "CERTIFICATE", der)
-	writePEM(t, p.KeyFile, "EC PRIVATE KEY", keyDER)
-	writePEM(t, p.ClientCertFile, "CERTIFICATE", cder)
-	writePEM(t, p.ClientKeyFile, "EC PRIVATE KEY", ckeyDER)
-	return p
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
+	ca := testpki.New(t, "notary-go test CA")
+	srv := ca.Issue(t, "notary-server", testpki.Options{
+		DNS: []string{"localhost", "notary-server"}, IPs: testpki.Loopback(), ServerAuth: true, SEC1Key: true,
+	})
+	cli := ca.Issue(t, "notary-server client", testpki.Options{ClientAuth: true, SEC1Key: true})
+	return &serverPKI{
+		CAFile: ca.CAFile, CertFile: srv.CertFile, KeyFile: srv.KeyFile,
+		ClientCertFile: cli.CertFile, ClientKeyFile: cli.KeyFile,
+		Pool: ca.Pool,
 	}
 }
 
@@ -164,9 +142,8 @@ func freePort(t testing.TB) int {
 type serverKind string
 
 const (
-	ourServer             serverKind = "ours"
-	upstreamServer        serverKind = "v0.7.0"
-	upstreamPatchedServer serverKind = "v0.7.0-patched"
+	ourServer      serverKind = "ours"
+	upstreamServer serverKind = "v0.7.0"
 )
 
 // A serverProc is a running notary-server process.
@@ -230,14 +207,10 @@ func startServer(t testing.TB, kind serverKind, o serverOptions) *serverProc {
 		}
 		cfg["storage"] = st
 		s.env = []string{"NOTARY_SERVER_KEY_PASSPHRASE=interop-test-passphrase"}
-	case upstreamServer, upstreamPatchedServer:
-		name := "notary-server"
-		if kind == upstreamPatchedServer {
-			name = "notary-server-patched"
-		}
-		s.bin = filepath.Join(v1Bin(t), name)
+	case upstreamServer:
+		s.bin = filepath.Join(v1Bin(t), "notary-server")
 		if _, err := os.Stat(s.bin); err != nil {
-			t.Skipf("%s not built (%v); scripts/install-peers.sh may not build it any more", name, err)
+			requirePeer(t, "notary-server v0.7.0 not built (%v): run scripts/install-peers.sh", err)
 		}
 		cfg["storage"] = map[string]any{"backend": "memory"}
 	}
@@ -444,7 +417,7 @@ func serverDelegationCert(t testing.TB, dir, cn string) (certFile, keyFile strin
 	}
 	p8, _ := x509.MarshalPKCS8PrivateKey(key)
 	certFile, keyFile = filepath.Join(dir, cn+".crt"), filepath.Join(dir, cn+".key")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "PRIVATE KEY", p8)
+	testpki.WritePEM(t, certFile, "CERTIFICATE", der)
+	testpki.WritePEM(t, keyFile, "PRIVATE KEY", p8)
 	return certFile, keyFile
 }

@@ -40,6 +40,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/signer"
 )
@@ -83,7 +84,7 @@ func buildSignerBins(t *testing.T) signerBins {
 	b.v1Signer, b.v1Server, b.v1Client = filepath.Join(v1, "notary-signer"), filepath.Join(v1, "notary-server"), filepath.Join(v1, "notary")
 	for _, f := range []string{b.v1Signer, b.v1Server, b.v1Client} {
 		if _, err := os.Stat(f); err != nil {
-			t.Skipf("v0.7.0 binary %s missing (run scripts/install-peers.sh or set NOTARY_V1_BIN): %v", f, err)
+			requirePeer(t, "v0.7.0 binary %s missing (run scripts/install-peers.sh or set NOTARY_V1_BIN): %v", f, err)
 		}
 	}
 	dir := t.TempDir()
@@ -116,7 +117,7 @@ func buildSignerBins(t *testing.T) signerBins {
 // the notary CLI's client certificate, and refused ones.
 type signerPKI struct {
 	dir                     string
-	ca, other               *signerTestCA
+	ca, other               *testpki.CA
 	signerCert, signerKey   string
 	serverCert, serverKey   string
 	clientCert, clientKey   string
@@ -124,18 +125,25 @@ type signerPKI struct {
 	expiredCert, expiredKey string
 }
 
+// signerServerCert is a certificate for a signer or server endpoint, named
+// name, notary-signer, localhost and 127.0.0.1, that also serves as a client
+// certificate.
+func signerServerCert(name string) testpki.Options {
+	return testpki.Options{DNS: []string{name, "notary-signer", "localhost"}, IPs: testpki.Loopback(), ServerAuth: true, ClientAuth: true}
+}
+
 func newSignerPKI(t *testing.T) *signerPKI {
 	t.Helper()
 	dir := t.TempDir()
 	p := &signerPKI{dir: dir}
-	p.ca = newSignerTestCA(t, dir, "interop-root")
-	p.other = newSignerTestCA(t, dir, "other-root")
-	p.signerCert, p.signerKey = p.ca.issue(t, signerLeaf{name: "notary-signer", server: true})
-	p.serverCert, p.serverKey = p.ca.issue(t, signerLeaf{name: "notary-server", server: true})
-	p.clientCert, p.clientKey = p.ca.issue(t, signerLeaf{name: "notary-client"})
-	p.otherCert, p.otherKey = p.other.issue(t, signerLeaf{name: "intruder"})
-	p.expiredCert, p.expiredKey = p.ca.issue(t, signerLeaf{name: "expired-client",
-		notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
+	p.ca = testpki.New(t, "interop-root")
+	p.other = testpki.New(t, "other-root")
+	p.signerCert, p.signerKey = p.ca.Issue(t, "notary-signer", signerServerCert("notary-signer")).Files()
+	p.serverCert, p.serverKey = p.ca.Issue(t, "notary-server", signerServerCert("notary-server")).Files()
+	p.clientCert, p.clientKey = p.ca.Issue(t, "notary-client", testpki.Options{ClientAuth: true}).Files()
+	p.otherCert, p.otherKey = p.other.Issue(t, "intruder", testpki.Options{ClientAuth: true}).Files()
+	p.expiredCert, p.expiredKey = p.ca.Issue(t, "expired-client", testpki.Options{ClientAuth: true,
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}).Files()
 	return p
 }
 
@@ -623,8 +631,8 @@ func signerDelegationKey(t *testing.T, gun string) (certFile, keyFile string) {
 	}
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "releases.crt"), filepath.Join(dir, "releases.key")
-	signerWritePEM(t, certFile, "CERTIFICATE", der)
-	signerWritePEM(t, keyFile, "PRIVATE KEY", kder)
+	testpki.WritePEM(t, certFile, "CERTIFICATE", der)
+	testpki.WritePEM(t, keyFile, "PRIVATE KEY", kder)
 	return certFile, keyFile
 }
 

@@ -29,10 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/notary-go/notary/internal/sqldialect"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/signer/keydb"
 	"github.com/notary-go/notary/signer/keydb/internal/jwe"
@@ -471,15 +471,5 @@ func rebind(d keydb.Dialect, q string) string {
 	if d != keydb.Postgres {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldialect.Dollar(q)
 }
