@@ -32,9 +32,10 @@ func (r *Repository) update(ctx context.Context, remote update.Remote, source st
 	return r.updateFor(ctx, remote, source, false, time.Time{})
 }
 
-// updateFor is update; forWrite refuses to fall back to cached data whose
-// root certificate has expired (see readExpiredRootCert); a non-zero at
-// is the time to verify as of instead of now (see renewalTime).
+// updateFor is update; forWrite (a publish, which renews them) does not
+// warn about expired root certificates (see RootCertExpiredWarning); a
+// non-zero at is the time to verify as of instead of now (see
+// renewalTime).
 func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source string, forWrite bool, at time.Time) (*update.Repo, error) {
 	pin, err := r.pinChecker()
 	if err != nil {
@@ -54,19 +55,11 @@ func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source
 	} else {
 		repo, err = u.Update(ctx, now)
 	}
-	if err != nil && remote != nil && isCachedRootCertExpired(err) {
-		// The publisher may have renewed the root meanwhile.
-		if ok, rerr := r.recoverExpiredPin(ctx, remote, now); ok {
-			repo, err = u.Update(ctx, now)
-		} else if rerr != nil {
-			r.warn(&Notice{Err: fmt.Errorf("no newer root to move to from the expired one: %w", rerr)})
-		}
-	}
-	if err != nil && !forWrite && isCachedRootCertExpired(err) {
-		repo, err = r.readExpiredRootCert(ctx, u, now)
-	}
 	if err != nil {
 		return nil, r.readError(err, source, now)
+	}
+	if !forWrite {
+		r.warnIfRootCertExpired(repo.Root, now)
 	}
 	if remote != nil && repo.Offline != nil {
 		r.warn(&OfflineWarning{GUN: r.gun, Source: source, Err: repo.Offline})

@@ -101,13 +101,16 @@ func MirrorRemote(base, gun string, hc *http.Client) (update.Remote, error) {
 	if err := ValidateGUN(gun); err != nil {
 		return nil, err
 	}
-	loc := base
-	if strings.Contains(loc, "{gun}") {
-		loc = strings.ReplaceAll(loc, "{gun}", gun)
-	} else {
-		loc = strings.TrimSuffix(loc, "/") + "/" + gun
+	withGUN := func(g string) string {
+		if strings.Contains(base, "{gun}") {
+			return strings.ReplaceAll(base, "{gun}", g)
+		}
+		return strings.TrimSuffix(base, "/") + "/" + g
 	}
-	u, err := url.Parse(loc)
+	// In a URL the GUN is path-escaped, so "?", "#" or "%" in it can never
+	// change the query, fragment or (once decoded) the path segments.
+	loc := withGUN(gun)
+	u, err := url.Parse(withGUN((&url.URL{Path: gun}).EscapedPath()))
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		if hc == nil {
 			hc = http.DefaultClient
@@ -127,7 +130,12 @@ func MirrorRemote(base, gun string, hc *http.Client) (update.Remote, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("client: mirror %s is not a directory", dir)
 	}
-	return update.DirRemote(os.DirFS(filepath.Clean(dir))), nil
+	// os.Root, unlike os.DirFS, never follows a symlink out of the mirror.
+	root, err := os.OpenRoot(filepath.Clean(dir))
+	if err != nil {
+		return nil, fmt.Errorf("client: mirror: %w", err)
+	}
+	return update.DirRemote(root.FS()), nil
 }
 
 type httpMirror struct {

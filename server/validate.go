@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"slices"
@@ -397,7 +398,7 @@ func sameFileMeta(a, b tuf.FileMeta) bool {
 		return false
 	}
 	for alg, h := range a.Hashes {
-		if !bytes.Equal(h, b.Hashes[alg]) {
+		if subtle.ConstantTimeCompare(h, b.Hashes[alg]) != 1 {
 			return false
 		}
 	}

@@ -26,6 +26,11 @@ const (
 	// DefaultMaxReconnectDelay caps the wait between reconnection
 	// attempts, so the client recovers soon after the signer comes back.
 	DefaultMaxReconnectDelay = 5 * time.Second
+	// MaxMessageSize caps every gRPC message between the server and the
+	// signer, both ways (gRPC's own default lets a peer send up to 2 GiB).
+	// A Sign request carries the whole metadata to sign, so it matches
+	// gRPC's default receive limit of 4 MiB.
+	MaxMessageSize = 4 << 20
 )
 
 // connectTimeout bounds one connection attempt (TCP and TLS handshake).
@@ -79,7 +84,8 @@ func Dial(addr string, tlsConfig *tls.Config, opts ClientOptions) (*Client, erro
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: connectTimeout}),
-		grpc.WithDefaultCallOptions(grpc.WaitForReady(false)),
+		grpc.WithDefaultCallOptions(grpc.WaitForReady(false),
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
 	}, opts.DialOptions...)
 	conn, err := grpc.NewClient(addr, dialOpts...)
 	if err != nil {

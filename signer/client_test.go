@@ -242,3 +242,21 @@ func TestLoadTLSErrors(t *testing.T) {
 		t.Error("LoadClientTLS with a certificate but no key succeeded")
 	}
 }
+
+// TestClientMessageLimit: the client refuses to send a message larger
+// than MaxMessageSize instead of relying on gRPC's 2 GiB default.
+func TestClientMessageLimit(t *testing.T) {
+	s := startSigner(t)
+	c := s.dial(t, ClientOptions{})
+	ctx := ctxT(t)
+	pub, err := c.CreateKey(ctx, "timestamp", "gun", keys.ED25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sign(ctx, pub.ID(), make([]byte, MaxMessageSize+1)); err == nil {
+		t.Error("Sign of a message larger than MaxMessageSize succeeded")
+	}
+	if _, err := c.Sign(ctx, pub.ID(), make([]byte, 1<<20)); err != nil {
+		t.Errorf("Sign of 1 MiB = %v", err)
+	}
+}

@@ -145,10 +145,27 @@ func longestCAPrefix(gun string, c Config) (string, bool) {
 //
 // Expiry and version of the root itself are the caller's to check.
 func (c *Checker) ValidateRoot(prev *tuf.Root, root *tuf.Root, env *tuf.Envelope, now time.Time) error {
+	return c.validateRoot(prev, root, env, now, true)
+}
+
+// ValidateRootExpiredCertsOK is ValidateRoot without the certificate
+// expiry rule (ErrCertExpired) for root's own certificates and
+// intermediates: every other certificate rule, the pinning and the
+// signatures still apply. It is for a root that is already trusted (the
+// cached root, v1 §3.5: "expiry is not checked for the previously trusted
+// root") and for the intermediate roots of a rotation chain (v1 §4.5:
+// "expired intermediates allowed"); the final root of a chain must pass
+// ValidateRoot. With a CA pin, the chain to the CA is verified as of a
+// moment within the leaf's validity window.
+func (c *Checker) ValidateRootExpiredCertsOK(prev *tuf.Root, root *tuf.Root, env *tuf.Envelope, now time.Time) error {
+	return c.validateRoot(prev, root, env, now, false)
+}
+
+func (c *Checker) validateRoot(prev *tuf.Root, root *tuf.Root, env *tuf.Envelope, now time.Time, checkExpiry bool) error {
 	if root == nil || env == nil {
 		return &ValidationError{GUN: c.gun, Rule: ErrNoValidLeaf, Err: errors.New("no root")}
 	}
-	if _, _, err := c.validLeaves(root, now, true); err != nil {
+	if _, _, err := c.validLeaves(root, now, checkExpiry); err != nil {
 		return err
 	}
 	if prev != nil {
@@ -156,7 +173,7 @@ func (c *Checker) ValidateRoot(prev *tuf.Root, root *tuf.Root, env *tuf.Envelope
 			return err
 		}
 	}
-	return c.CheckRoot(root, env, now, prev == nil)
+	return c.checkRoot(root, env, now, prev == nil, checkExpiry)
 }
 
 // CheckRoot applies the pinning to root, parsed from env, at time now
@@ -169,6 +186,10 @@ func (c *Checker) ValidateRoot(prev *tuf.Root, root *tuf.Root, env *tuf.Envelope
 // intermediates; TOFU: any) count, and their signatures must meet root's
 // own root threshold (ErrRootSignatures). Errors are *ValidationError.
 func (c *Checker) CheckRoot(root *tuf.Root, env *tuf.Envelope, now time.Time, firstBoot bool) error {
+	return c.checkRoot(root, env, now, firstBoot, true)
+}
+
+func (c *Checker) checkRoot(root *tuf.Root, env *tuf.Envelope, now time.Time, firstBoot, checkExpiry bool) error {
 	if root == nil || env == nil {
 		return &ValidationError{GUN: c.gun, Rule: ErrNoValidLeaf, Err: errors.New("no root")}
 	}
@@ -180,7 +201,7 @@ func (c *Checker) CheckRoot(root *tuf.Root, env *tuf.Envelope, now time.Time, fi
 		pool = x509.NewCertPool()
 		n := 0
 		for _, ca := range c.caCerts {
-			if ValidateCertificate(ca, now, true) == nil { // v1: invalid CA certs are ignored
+			if ValidateCertificate(ca, now, checkExpiry) == nil { // v1: invalid CA certs are ignored
 				pool.AddCert(ca)
 				n++
 			}
@@ -189,13 +210,13 @@ func (c *Checker) CheckRoot(root *tuf.Root, env *tuf.Envelope, now time.Time, fi
 			return &ValidationError{GUN: c.gun, Rule: ErrNoValidCA}
 		}
 	}
-	leaves, refused, err := c.validLeaves(root, now, true)
+	leaves, refused, err := c.validLeaves(root, now, checkExpiry)
 	if err != nil {
 		return err
 	}
 	trusted := map[string]keys.PublicKey{}
 	for _, l := range leaves {
-		ints := validIntermediates(l.intermediates, now)
+		ints := validIntermediates(l.intermediates, now, checkExpiry)
 		k, err := BundleKey(l.leaf, ints)
 		if err != nil {
 			refused = append(refused, &CertError{KeyID: l.keyID, CN: l.leaf.Subject.CommonName, Err: err})
@@ -214,7 +235,11 @@ func (c *Checker) CheckRoot(root *tuf.Root, env *tuf.Envelope, now time.Time, fi
 			}
 			// v1 calls Verify with default options: KeyUsages defaults to
 			// server authentication there too.
-			if _, err := l.leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now}); err != nil {
+			at := now
+			if !checkExpiry {
+				at = withinValidity(l.leaf, now)
+			}
+			if _, err := l.leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at}); err != nil {
 				refused = append(refused, &CertError{KeyID: l.keyID, CN: l.leaf.Subject.CommonName, Err: fmt.Errorf("%w: no chain to the pinned CA: %v", ErrNotPinned, err)})
 				continue
 			}
@@ -306,14 +331,26 @@ func (c *Checker) validLeaves(root *tuf.Root, now time.Time, checkExpiry bool) (
 	return out, refused, nil
 }
 
-func validIntermediates(ints []*x509.Certificate, now time.Time) []*x509.Certificate {
+func validIntermediates(ints []*x509.Certificate, now time.Time, checkExpiry bool) []*x509.Certificate {
 	var out []*x509.Certificate
 	for _, i := range ints {
-		if ValidateCertificate(i, now, true) == nil {
+		if ValidateCertificate(i, now, checkExpiry) == nil {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// withinValidity returns now moved into c's validity window: the time to
+// verify a chain as of when the expiry of the leaf is not checked.
+func withinValidity(c *x509.Certificate, now time.Time) time.Time {
+	switch {
+	case now.After(c.NotAfter):
+		return c.NotAfter
+	case now.Before(c.NotBefore):
+		return c.NotBefore
+	}
+	return now
 }
 
 func mapKeys(m map[string]keys.PublicKey) []string {

@@ -119,6 +119,14 @@ func (d dirRemote) GetVersionedRoot(ctx context.Context, version int64, maxSize 
 }
 
 func readFS(fsys fs.FS, name string, maxSize int64) ([]byte, error) {
+	// Only regular files: opening a FIFO planted in a mirror would block
+	// forever, and a device could stream without end.
+	if st, err := fs.Stat(fsys, name); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("update: %s: %w", name, ErrNotFound)
+		}
+		return nil, fmt.Errorf("update: %s is not a regular file (%s)", name, st.Mode().Type())
+	}
 	f, err := fsys.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("update: %s: %w", name, ErrNotFound)

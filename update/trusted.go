@@ -64,23 +64,29 @@ type floor struct {
 // from while expired, and UpdateTimestamp refuses to go on with an expired
 // root (TUF 5.3.10).
 func NewTrustedSet(rootBytes []byte, now time.Time, pin *trustpin.Checker, gun string) (*TrustedSet, error) {
-	return newTrustedSet(rootBytes, now, pin, gun, pin)
+	return newTrustedSet(rootBytes, now, pin, gun, pin, true)
 }
 
 // NewTrustedSetFromCache is NewTrustedSet for a root trusted before, the
 // cached root.json: it is the pin itself, so the pinning configuration is
 // not applied to it, only the trust-on-first-use rules (valid leaf
 // certificates for gun, self-signed meeting its threshold), as v1 does
-// (v1 §4.4 step 1). pin applies to every root passed to UpdateRoot.
+// (v1 §4.4 step 1). Nor is the expiry of its certificates: they were
+// checked when the root was first trusted, and a root that is trusted
+// already is not refused for them (v1 §3.5: "expiry is not checked for the
+// previously trusted root"), so a client whose root certificate outlived
+// its ten years can still read, and follow a renewed root. Its structure,
+// the other certificate rules and its self-signatures are checked. pin
+// applies to every root passed to UpdateRoot.
 func NewTrustedSetFromCache(rootBytes []byte, now time.Time, pin *trustpin.Checker, gun string) (*TrustedSet, error) {
 	tofu, err := trustpin.Config{}.Checker(gun)
 	if err != nil {
 		return nil, err
 	}
-	return newTrustedSet(rootBytes, now, pin, gun, tofu)
+	return newTrustedSet(rootBytes, now, pin, gun, tofu, false)
 }
 
-func newTrustedSet(rootBytes []byte, now time.Time, pin *trustpin.Checker, gun string, first *trustpin.Checker) (*TrustedSet, error) {
+func newTrustedSet(rootBytes []byte, now time.Time, pin *trustpin.Checker, gun string, first *trustpin.Checker, checkCertExpiry bool) (*TrustedSet, error) {
 	if pin == nil {
 		tofu, err := trustpin.Config{}.Checker(gun)
 		if err != nil {
@@ -107,7 +113,11 @@ func newTrustedSet(rootBytes []byte, now time.Time, pin *trustpin.Checker, gun s
 		return nil, err
 	}
 	// ...and trustpinning.ValidateRoot with no previous root.
-	if err := first.ValidateRoot(nil, root, env, now); err != nil {
+	validate := first.ValidateRoot
+	if !checkCertExpiry {
+		validate = first.ValidateRootExpiredCertsOK
+	}
+	if err := validate(nil, root, env, now); err != nil {
 		return nil, err
 	}
 	return &TrustedSet{
@@ -279,11 +289,28 @@ func (s *TrustedSet) checkFloor(role string, version int64) error {
 // (TUF 5.3.4, v1 §4.5); of a version not lower than the trusted one
 // (5.3.5; v1 accepts a jump when the old keys sign it); and pass the
 // certificate rules and pinning (v1 trustpinning.ValidateRoot with the
-// trusted root as predecessor). Its expiry is not checked: a rotation
+// trusted root as predecessor), unexpired certificates included: UpdateRoot
+// is for a root that ends a rotation chain (for one in the middle, see
+// UpdateIntermediateRoot). The trusted root's certificates may have
+// expired (v1 §3.5). Its metadata expiry is not checked: a rotation
 // chain may pass through expired roots (5.3.10 checks the final one, see
 // UpdateTimestamp). Floors of timestamp, snapshot and targets whose keys
 // or threshold changed are dropped (5.3.11).
 func (s *TrustedSet) UpdateRoot(data []byte) (*tuf.Root, error) {
+	return s.updateRoot(data, true)
+}
+
+// UpdateIntermediateRoot is UpdateRoot for a root in the middle of a
+// rotation chain (<v>.root.json, v1 §4.5): it is verified the same way
+// against the trusted root, but its certificates may have expired ("expired
+// intermediates allowed"); their other rules, the pinning and every
+// signature still apply. The chain must end with UpdateRoot, whose root
+// must have unexpired certificates.
+func (s *TrustedSet) UpdateIntermediateRoot(data []byte) (*tuf.Root, error) {
+	return s.updateRoot(data, false)
+}
+
+func (s *TrustedSet) updateRoot(data []byte, checkCertExpiry bool) (*tuf.Root, error) {
 	if s.timestamp != nil {
 		return nil, &OrderError{Op: "UpdateRoot", Reason: "timestamp is already loaded"}
 	}
@@ -294,7 +321,11 @@ func (s *TrustedSet) UpdateRoot(data []byte) (*tuf.Root, error) {
 	if err := tuf.VerifyRootRotation(s.root, env, root); err != nil {
 		return nil, err
 	}
-	if err := s.pin.ValidateRoot(s.root, root, env, s.now); err != nil {
+	validate := s.pin.ValidateRoot
+	if !checkCertExpiry {
+		validate = s.pin.ValidateRootExpiredCertsOK
+	}
+	if err := validate(s.root, root, env, s.now); err != nil {
 		return nil, err
 	}
 	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {

@@ -32,8 +32,9 @@ type Options struct {
 	// Pin checks every root downloaded: the first one when nothing is
 	// cached, and each new root of a rotation (certs and ca pins apply;
 	// TOFU passes once a root is trusted, v1 §4.5, §4.8). A cached root is
-	// not checked against it: it is the pin. Nil means trust on first
-	// use. Its GUN must be GUN.
+	// not checked against it: it is the pin, and the expiry of its
+	// certificates is not checked either (v1 §3.5). Nil means trust on
+	// first use. Its GUN must be GUN.
 	Pin *trustpin.Checker
 	// MaxRootRotations bounds the root versions one update may walk
 	// through; 0 means DefaultMaxRootRotations.
@@ -279,7 +280,8 @@ func (r *run) floor(set *TrustedSet, role string) error {
 // through the rotation chain (v1 §4.5): root.json is fetched; if the
 // trusted root does not vouch for it directly, <v>.root.json is fetched
 // for every version in between and each is checked against the previous
-// one. The final root must not be expired (TUF 5.3.10). It is cached,
+// one; their certificates may have expired, the final root's must not
+// (v1 §3.5, §4.5), nor may the final root (TUF 5.3.10). It is cached,
 // and cached timestamp, snapshot or targets whose keys were rotated are
 // deleted (TUF 5.3.11).
 func (r *run) updateRoot(set *TrustedSet) error {
@@ -341,7 +343,7 @@ func (r *run) walkChain(set *TrustedSet, from, to int64, newest []byte) error {
 			err = fmt.Errorf("%s holds root version %d", file, root.Version)
 		}
 		if err == nil {
-			_, err = set.UpdateRoot(data)
+			_, err = set.UpdateIntermediateRoot(data) // expired certificates allowed (v1 §4.5)
 		}
 		if err != nil {
 			return &RootChainError{From: from, To: to, At: v, Err: &RoleError{Role: tuf.RoleRoot, File: file, Err: err}}

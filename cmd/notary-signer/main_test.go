@@ -784,3 +784,25 @@ func TestPKCS11Backend(t *testing.T) {
 		t.Errorf("the PIN is in the logs:\n%s", rs.logs)
 	}
 }
+
+// TestSQLiteKeyDBMode: a new SQLite key database is created 0600 in a
+// 0700 directory (under the usual 022 umask it would be 0644).
+func TestSQLiteKeyDBMode(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	file := filepath.Join(dir, "keys.db")
+	cfg := &config{backend: backendSQLite, dbURL: file}
+	_, closer, err := openKeyDB(context.Background(), cfg, keydb.Options{DefaultAlias: "a", Passphrases: keydb.ConstantPassphrase("pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	for p, want := range map[string]os.FileMode{dir: 0o700, file: 0o600} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", p, st.Mode().Perm(), want)
+		}
+	}
+}

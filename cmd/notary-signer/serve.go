@@ -103,6 +103,8 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 	gs := grpc.NewServer(
 		grpc.Creds(loggedCreds{credentials.NewTLS(tlsConfig), log}),
 		grpc.ConnectionTimeout(handshakeTimeout),
+		grpc.MaxRecvMsgSize(signer.MaxMessageSize),
+		grpc.MaxSendMsgSize(signer.MaxMessageSize),
 		grpc.ChainUnaryInterceptor(authUnary(log), logUnary(log)),
 		grpc.ChainStreamInterceptor(authStream(log)),
 	)
@@ -240,9 +242,17 @@ func openKeys(ctx context.Context, cfg *config, e env, log *slog.Logger) (*keySt
 // schema.
 func openKeyDB(ctx context.Context, cfg *config, opts keydb.Options) (*keydb.DB, interface{ Close() error }, error) {
 	if cfg.backend == backendSQLite {
-		if dir := filepath.Dir(sqlitePath(cfg.dbURL)); dir != "" && dir != "." {
+		p := sqlitePath(cfg.dbURL)
+		if dir := filepath.Dir(p); dir != "" && dir != "." {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, nil, fmt.Errorf("creating the database directory: %w", err)
+			}
+		}
+		// The database holds the (encrypted) private keys: create it
+		// private; SQLite gives its -wal and -shm files the same mode.
+		if p != "" && p != ":memory:" {
+			if fh, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+				fh.Close()
 			}
 		}
 	}
