@@ -41,22 +41,14 @@ func (w *RootCertExpiredWarning) Error() string {
 // rootCertsValidity returns the latest NotAfter among the certificates of
 // root's root role.
 func rootCertsValidity(root *tuf.Root) (time.Time, error) {
-	rk, err := root.RoleKeys(tuf.RoleRoot)
+	certs, err := trustpin.RootCerts(root)
 	if err != nil {
 		return time.Time{}, err
 	}
 	var latest time.Time
-	for _, id := range rk.KeyIDs {
-		k, ok := rk.Keys[id]
-		if !ok || !k.IsX509() {
-			continue
-		}
-		leaf, _, err := trustpin.SplitBundle(k)
-		if err != nil {
-			continue
-		}
-		if leaf.NotAfter.After(latest) {
-			latest = leaf.NotAfter
+	for _, c := range certs {
+		if c.Leaf.NotAfter.After(latest) {
+			latest = c.Leaf.NotAfter
 		}
 	}
 	if latest.IsZero() {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/tuf"
 )
 
 // MatchCN reports whether a leaf certificate's common name is valid for
@@ -132,4 +133,34 @@ func BundleKey(leaf *x509.Certificate, ints []*x509.Certificate) (keys.PublicKey
 		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}) // writes to a buffer cannot fail
 	}
 	return keys.PublicKey{Type: typ, Public: buf.Bytes()}, nil
+}
+
+// A RootCert is one certificate of a root role: the TUF key ID it is
+// listed under and its leaf certificate.
+type RootCert struct {
+	KeyID string
+	Leaf  *x509.Certificate
+}
+
+// RootCerts returns the leaf certificates of the keys of root's root role,
+// in key ID order. Keys that are not x509, or whose bundle does not parse,
+// are left out: callers that must validate them use ValidateRoot.
+func RootCerts(root *tuf.Root) ([]RootCert, error) {
+	rk, err := root.RoleKeys(tuf.RoleRoot)
+	if err != nil {
+		return nil, err
+	}
+	var out []RootCert
+	for _, id := range rk.KeyIDs {
+		k, ok := rk.Keys[id]
+		if !ok || !k.IsX509() {
+			continue
+		}
+		leaf, _, err := SplitBundle(k)
+		if err != nil {
+			continue
+		}
+		out = append(out, RootCert{KeyID: id, Leaf: leaf})
+	}
+	return out, nil
 }

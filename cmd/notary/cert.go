@@ -86,20 +86,12 @@ func (a *app) cachedRootCerts(guns []string) ([]trustedCert, error) {
 			a.warnf("%s: the cached root cannot be read: %v", gun, err)
 			continue
 		}
-		rk, err := root.RoleKeys(tuf.RoleRoot)
+		certs, err := trustpin.RootCerts(root)
 		if err != nil {
 			continue
 		}
-		for _, id := range rk.KeyIDs {
-			k, ok := rk.Keys[id]
-			if !ok || !k.IsX509() {
-				continue
-			}
-			leaf, _, err := trustpin.SplitBundle(k)
-			if err != nil {
-				continue
-			}
-			out = append(out, trustedCert{gun: gun, id: id, cn: leaf.Subject.CommonName, notAfter: leaf.NotAfter})
+		for _, c := range certs {
+			out = append(out, trustedCert{gun: gun, id: c.KeyID, cn: c.Leaf.Subject.CommonName, notAfter: c.Leaf.NotAfter})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
