@@ -44,7 +44,27 @@ var (
 	// walked (a missing intermediate version, a version that does not say
 	// what it was asked for, a chain too long).
 	ErrRootChain = errors.New("root rotation chain broken")
+	// ErrDroppedRole: a new snapshot no longer lists a targets role that
+	// the trusted snapshot listed and that is still delegated (TUF 5.5.5).
+	ErrDroppedRole = errors.New("snapshot dropped a trusted role")
 )
+
+// A DroppedRoleError is a snapshot that hides a targets role the trusted
+// snapshot listed while that role is still delegated: only the snapshot
+// key is needed for it, and the server holds that key by default, so a
+// client would otherwise take a lower-priority role's targets instead
+// (TUF 5.5.5).
+type DroppedRoleError struct {
+	Role            string
+	TrustedVersion  int64 // the trusted snapshot that listed Role
+	SnapshotVersion int64 // the new snapshot that does not
+}
+
+func (e *DroppedRoleError) Error() string {
+	return fmt.Sprintf("update: snapshot version %d no longer lists %s, which trusted snapshot version %d listed and which is still delegated", e.SnapshotVersion, e.Role, e.TrustedVersion)
+}
+
+func (e *DroppedRoleError) Unwrap() error { return ErrDroppedRole }
 
 // OrderError reports a TrustedSet call made out of the TUF update order,
 // such as updating snapshot before timestamp (go-tuf TrustedMetadata).

@@ -41,6 +41,9 @@ type TrustedSet struct {
 	roles  map[string]*trustedTargets // "targets" and delegations, once verified
 	order  []string                   // roles in load order
 	floors map[string]floor
+	// dropped lists the targets roles that the trusted (cached) snapshot
+	// listed and the loaded one does not; see CheckUnlisted.
+	dropped map[string]int64
 }
 
 type trustedTargets struct {
@@ -52,6 +55,9 @@ type trustedTargets struct {
 type floor struct {
 	version int64
 	keys    tuf.RoleKeys // the keys the cached copy was verified with
+	// listed is, for snapshot, the targets roles the cached copy lists:
+	// a new snapshot may not silently drop one (TUF 5.5.5).
+	listed []string
 }
 
 // NewTrustedSet starts a TrustedSet from rootBytes, a root that nothing
@@ -238,11 +244,27 @@ func (s *TrustedSet) SetCached(role string, data []byte) (int64, error) {
 		return 0, err
 	}
 	v := m.Common().Version
-	if f, ok := s.floors[role]; ok && f.version > v {
-		v = f.version
+	f := floor{version: v, keys: rk}
+	if old, ok := s.floors[role]; ok && old.version > v {
+		f = old
 	}
-	s.floors[role] = floor{version: v, keys: rk}
-	return v, nil
+	if sn, ok := m.(*tuf.Snapshot); ok && f.version == sn.Version {
+		f.listed = listedTargetsRoles(sn)
+	}
+	s.floors[role] = f
+	return f.version, nil
+}
+
+// listedTargetsRoles returns the targets roles ("targets" and
+// delegations) a snapshot lists.
+func listedTargetsRoles(sn *tuf.Snapshot) []string {
+	var out []string
+	for role := range sn.Meta {
+		if tuf.IsTargetsRole(role) {
+			out = append(out, role)
+		}
+	}
+	return out
 }
 
 // keysFor returns the keys that sign role now.
@@ -402,6 +424,15 @@ func (s *TrustedSet) UpdateTimestamp(data []byte) (*tuf.Timestamp, error) {
 // expired (5.5.6). Its root entry must match the trusted root's bytes, as
 // v1's builder requires: a mismatch is a *RootMismatchError, meaning the
 // root was rotated and should be updated.
+//
+// TUF 5.5.5: every targets role the trusted snapshot (the floor, see
+// SetCached) listed must still be listed. Top-level targets is required
+// of every snapshot (tuf.ParseSnapshot); a dropped delegation is only
+// remembered here, since v1 removes a deleted delegation from the
+// snapshot too: whether it was deleted or hidden is known once its parent
+// is loaded (CheckUnlisted).
+// Versions of the listed roles are not compared here, as v1 snapshot
+// entries carry none; each role's own version floor catches a rollback.
 func (s *TrustedSet) UpdateSnapshot(data []byte) (*tuf.Snapshot, error) {
 	if s.timestamp == nil {
 		return nil, &OrderError{Op: "UpdateSnapshot", Reason: "timestamp is not loaded"}
@@ -432,8 +463,33 @@ func (s *TrustedSet) UpdateSnapshot(data []byte) (*tuf.Snapshot, error) {
 	if err := tuf.CheckFileMeta(tuf.RoleRoot, sn.Meta[tuf.RoleRoot], s.rootBytes); err != nil {
 		return nil, &RootMismatchError{SnapshotVersion: sn.Version, RootVersion: s.root.Version, Err: err}
 	}
-	s.snapshot, s.snapshotBytes = sn, bytes.Clone(data)
+	dropped := map[string]int64{}
+	if f, ok := s.floors[tuf.RoleSnapshot]; ok {
+		for _, role := range f.listed {
+			if _, still := sn.Meta[role]; !still {
+				dropped[role] = f.version
+			}
+		}
+	}
+	s.snapshot, s.snapshotBytes, s.dropped = sn, bytes.Clone(data), dropped
 	return sn, nil
+}
+
+// CheckUnlisted is asked about a delegation that a loaded parent still
+// delegates but the loaded snapshot does not list, before treating it as
+// never published. It returns a *DroppedRoleError when the trusted
+// snapshot did list it: a snapshot key holder is hiding it so that
+// lower-priority roles answer for its targets (TUF 5.5.5). A delegation
+// its parent deleted is never asked about, so v1's removal of a deleted
+// delegation from the snapshot is not mistaken for this.
+func (s *TrustedSet) CheckUnlisted(role string) error {
+	if s.snapshot == nil {
+		return &OrderError{Op: "CheckUnlisted(" + role + ")", Reason: "snapshot is not loaded"}
+	}
+	if v, ok := s.dropped[role]; ok {
+		return &DroppedRoleError{Role: role, TrustedVersion: v, SnapshotVersion: s.snapshot.Version}
+	}
+	return nil
 }
 
 // UpdateTargets verifies data as the top-level targets and trusts it. It

@@ -361,10 +361,15 @@ func (r *run) attempt(set *TrustedSet) error {
 	if err := r.timestamp(set); err != nil {
 		return err
 	}
-	if err := r.snapshot(set); err != nil {
+	snapshot, err := r.snapshot(set)
+	if err != nil {
 		return err
 	}
-	return r.targets(set)
+	if err := r.targets(set); err != nil {
+		return err
+	}
+	r.store(tuf.RoleSnapshot, snapshot)
+	return nil
 }
 
 func (r *run) timestamp(set *TrustedSet) error {
@@ -411,7 +416,11 @@ func (r *run) timestamp(set *TrustedSet) error {
 	return nil
 }
 
-func (r *run) snapshot(set *TrustedSet) error {
+// snapshot verifies the snapshot the timestamp names and returns its
+// bytes. They are cached only once the targets walk has passed too
+// (attempt): a snapshot that hides a delegation is caught there, and
+// caching it first would make it the next run's trusted snapshot.
+func (r *run) snapshot(set *TrustedSet) ([]byte, error) {
 	meta := set.Timestamp().Meta[tuf.RoleSnapshot]
 	return r.load(set, tuf.RoleSnapshot, meta, func(data []byte) error {
 		_, err := set.UpdateSnapshot(data)
@@ -422,20 +431,21 @@ func (r *run) snapshot(set *TrustedSet) error {
 // load uses the cached copy of role when its bytes match meta, else
 // fetches <role>.<sha256>.json capped at meta's length, and verifies it
 // with update. A cached copy that matches the hashes is byte for byte the
-// file the remote would send, so it is not fetched again if it fails.
-func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func([]byte) error) error {
+// file the remote would send, so it is not fetched again if it fails. It
+// returns the verified bytes for the caller to cache.
+func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func([]byte) error) ([]byte, error) {
 	cached, err := r.cached(role)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cached != nil && tuf.CheckFileMeta(role, meta, cached) == nil {
 		if err := update(cached); err != nil {
-			return &RoleError{Role: role, Cached: true, Err: err}
+			return nil, &RoleError{Role: role, Cached: true, Err: err}
 		}
-		return nil
+		return cached, nil
 	}
 	if err := r.floor(set, role); err != nil {
-		return err
+		return nil, err
 	}
 	hex := meta.SHA256Hex()
 	file := FileName(role, hex)
@@ -445,26 +455,26 @@ func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func(
 	}
 	data, err := r.fetch(role, hex, limit)
 	if err != nil {
-		return &RoleError{Role: role, File: file, Err: err}
+		return nil, &RoleError{Role: role, File: file, Err: err}
 	}
 	if err := update(data); err != nil {
-		return &RoleError{Role: role, File: file, Err: err}
+		return nil, &RoleError{Role: role, File: file, Err: err}
 	}
-	r.store(role, data)
-	return nil
+	return data, nil
 }
 
 // targets loads targets, then the delegations in v1's pre-order (v1 §4.4
 // step 4, client downloadTargets).
 func (r *run) targets(set *TrustedSet) error {
 	snap := set.Snapshot()
-	err := r.load(set, tuf.RoleTargets, snap.Meta[tuf.RoleTargets], func(data []byte) error {
+	data, err := r.load(set, tuf.RoleTargets, snap.Meta[tuf.RoleTargets], func(data []byte) error {
 		_, err := set.UpdateTargets(data)
 		return err
 	})
 	if err != nil {
 		return err // top-level targets failing is fatal
 	}
+	r.store(tuf.RoleTargets, data)
 	type item struct{ name, parent string }
 	var stack []item
 	push := func(parent string) {
@@ -479,9 +489,12 @@ func (r *run) targets(set *TrustedSet) error {
 		stack = stack[:len(stack)-1]
 		meta, listed := snap.Meta[it.name]
 		if !listed {
+			if err := set.CheckUnlisted(it.name); err != nil {
+				return &RoleError{Role: tuf.RoleSnapshot, Err: err}
+			}
 			continue // never published: nothing to fetch (v1)
 		}
-		err := r.load(set, it.name, meta, func(data []byte) error {
+		data, err := r.load(set, it.name, meta, func(data []byte) error {
 			_, err := set.UpdateDelegation(it.name, it.parent, data)
 			return err
 		})
@@ -493,6 +506,7 @@ func (r *run) targets(set *TrustedSet) error {
 			r.warn(fmt.Errorf("update: skipping invalid delegation %s: %w", it.name, err))
 			continue
 		}
+		r.store(it.name, data)
 		push(it.name)
 	}
 	return nil
