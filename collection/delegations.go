@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"slices"
 
@@ -114,6 +115,10 @@ func (c *Collection) updateDelegation(ctx context.Context, role string, e delega
 			return &InvalidRoleError{Role: role, Reason: "a new delegation needs a threshold of at least 1"}
 		}
 		dr = &tuf.DelegationRole{KeyIDs: addIDs, Name: role, Paths: slices.Clone(e.addPaths), Threshold: e.threshold}
+	}
+	if len(dr.Paths) > tuf.MaxDelegationPaths {
+		// clients and servers refuse such metadata (tuf.MaxDelegationPaths)
+		return &InvalidRoleError{Role: role, Reason: fmt.Sprintf("%d paths, more than the %d a delegation may list", len(dr.Paths), tuf.MaxDelegationPaths)}
 	}
 	for _, id := range addIDs {
 		if !slices.Contains(dr.KeyIDs, id) {

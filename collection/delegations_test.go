@@ -2,6 +2,7 @@ package collection_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -165,6 +166,7 @@ func TestDelegationPaths(t *testing.T) {
 		{name: "remove, clear and add in v1's order", role: "targets/a", remove: []string{"a/"}, add: []string{"a/"}, want: []string{"a/"}},
 		{name: "added paths must fall under the parent's", role: "targets/a/b", add: []string{"b/"}, wantErr: collection.ErrInvalidRole},
 		{name: "within the parent's", role: "targets/a/b", add: []string{"a/b/"}, want: []string{"a/b/"}},
+		{name: "at most tuf.MaxDelegationPaths", role: "targets/a", add: manyPaths("a/", tuf.MaxDelegationPaths), wantErr: collection.ErrInvalidRole},
 		{name: "the parent's metadata must exist", role: "targets/a/b", add: []string{"a/"}, noParentMeta: true, wantErr: collection.ErrInvalidRole},
 	}
 	for _, tc := range tests {
@@ -327,4 +329,13 @@ func TestPurgeDelegationKeys(t *testing.T) {
 		r := setup(t)
 		wantErr(t, r.open().PurgeDelegationKeys(ctx, "targets/a", nil), collection.ErrInvalidRole)
 	})
+}
+
+// manyPaths returns n distinct paths under prefix.
+func manyPaths(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d/", prefix, i)
+	}
+	return out
 }

@@ -290,6 +290,22 @@ func TestUpdateValidation(t *testing.T) {
 			},
 		},
 		{
+			name: "TooManyDelegationPaths", serverSnapshot: true,
+			parts: func(s setup) []api.Part {
+				paths := make([]string, tuf.MaxDelegationPaths+1)
+				for i := range paths {
+					paths[i] = fmt.Sprintf("team-a/%d/", i)
+				}
+				_ = s.r.AddDelegation("targets/a", paths...)
+				p, err := s.r.Publish(tuf.RoleTargets, "targets/a")
+				if err != nil {
+					s.t.Fatal(err)
+				}
+				return p
+			},
+			want: &wantErr{name: api.ErrNameBadTargets, msg: "paths"},
+		},
+		{
 			name: "AtomicOnBadDelegation", serverSnapshot: true,
 			parts: func(s setup) []api.Part {
 				_ = s.r.AddDelegation("targets/a", "")

@@ -128,3 +128,24 @@ func BenchmarkMarshalEnvelope(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRestrictPaths restricts n child paths by n parent paths, the
+// cost of one level of a deep delegation chain (issue 18: O(n^2) before
+// tuf.PathSet). Sizes past MaxDelegationPaths show the scaling.
+func BenchmarkRestrictPaths(b *testing.B) {
+	for _, n := range []int{1000, 20000, 60000} {
+		parent := make([]string, n)
+		child := make([]string, n)
+		for i := range n {
+			parent[i] = fmt.Sprintf("team-a/b/%06d/", i)
+			child[i] = fmt.Sprintf("team-a/b/%06d/c/%06d", n-1-i, i)
+		}
+		b.Run(fmt.Sprintf("paths=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if got := RestrictPaths(parent, child); len(got) != n {
+					b.Fatalf("kept %d of %d", len(got), n)
+				}
+			}
+		})
+	}
+}

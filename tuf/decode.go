@@ -718,6 +718,10 @@ func (d *decoder) delegationRole(v any, field string, known map[string]keys.Publ
 		if !ok {
 			return nil, false
 		}
+		if len(list) > MaxDelegationPaths {
+			d.fail(field+".paths", fmt.Sprintf("%d paths, more than the %d allowed", len(list), MaxDelegationPaths))
+			return nil, false
+		}
 		r.Paths = make([]string, len(list))
 		for i, e := range list {
 			s, ok := e.(string)

@@ -3,6 +3,7 @@ package tuf
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -259,6 +260,13 @@ func TestParseTargetsDelegationRules(t *testing.T) {
 		{name: "ThresholdZero", edit: func(m map[string]any) { role0(m)["threshold"] = json.Number("0") }, want: ErrMalformed, field: "delegations.roles[0].threshold"},
 		{name: "KeyIDWithoutKey", edit: func(m map[string]any) { role0(m)["keyids"] = []any{"00"} }, want: ErrMalformed, field: "delegations.roles[0].keyids[0]"},
 		{name: "NameMissing", edit: func(m map[string]any) { delete(role0(m), "name") }, want: ErrMalformed, field: "delegations.roles[0].name"},
+		{name: "TooManyPaths", edit: func(m map[string]any) {
+			paths := make([]any, MaxDelegationPaths+1)
+			for i := range paths {
+				paths[i] = fmt.Sprintf("p%d/", i)
+			}
+			role0(m)["paths"] = paths
+		}, want: ErrMalformed, field: "delegations.roles[0].paths"},
 		{name: "PathNotString", edit: func(m map[string]any) { role0(m)["paths"] = []any{json.Number("1")} }, want: ErrMalformed, field: "delegations.roles[0].paths[0]"},
 		{name: "DuplicateDelegation", edit: func(m map[string]any) {
 			d := obj(signedOf(m)["delegations"])

@@ -2,7 +2,9 @@ package tuf
 
 import (
 	"errors"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/notary-go/notary/keys"
@@ -48,6 +50,41 @@ func TestPathAllowed(t *testing.T) {
 	for _, tc := range tests {
 		if got := PathAllowed(tc.paths, tc.name); got != tc.want {
 			t.Errorf("PathAllowed(%q, %q) = %v, want %v", tc.paths, tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPathSetMatchesLinearScan: a PathSet answers exactly as v1's linear
+// prefix scan, for random path lists over a small alphabet (so prefixes,
+// duplicates and "" are common).
+func TestPathSetMatchesLinearScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 4))
+	word := func() string {
+		b := make([]byte, rng.IntN(5))
+		for i := range b {
+			b[i] = "ab/"[rng.IntN(3)]
+		}
+		return string(b)
+	}
+	linear := func(paths []string, name string) bool {
+		for _, p := range paths {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+		return false
+	}
+	for range 2000 {
+		paths := make([]string, rng.IntN(6))
+		for i := range paths {
+			paths[i] = word()
+		}
+		set := NewPathSet(paths)
+		for range 20 {
+			name := word()
+			if got, want := set.Allows(name), linear(paths, name); got != want {
+				t.Fatalf("NewPathSet(%q).Allows(%q) = %v, want %v", paths, name, got, want)
+			}
 		}
 	}
 }

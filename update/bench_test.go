@@ -47,3 +47,49 @@ func BenchmarkUpdater(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeepPaths is the quadratic path-check attack (issue 18):
+// targets/a (paths team-a/) delegates to targets/a/b with n paths, which
+// delegates to targets/a/b/c with n other paths. It measures a warm update
+// and a listing; before paths were prepared once (tuf.PathSet), n = 20,000
+// cost seconds per update. n is capped by tuf.MaxDelegationPaths.
+func BenchmarkDeepPaths(b *testing.B) {
+	for _, n := range []int{1000, tuf.MaxDelegationPaths} {
+		sim := deepPathsSim(n)
+		now := sim.Clock.Now()
+		ctx := context.Background()
+		u := newUpdater(b, sim, update.NewMemoryCache(), nil)
+		repo, err := u.Update(ctx, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("update/paths=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := u.Update(ctx, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("list/paths=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				repo.ListTargets()
+			}
+		})
+	}
+}
+
+func deepPathsSim(n int) *tuftest.Simulator {
+	sim := tuftest.New(gun)
+	bPaths := make([]string, n)
+	cPaths := make([]string, n)
+	for i := range n {
+		bPaths[i] = fmt.Sprintf("team-a/b/%06d/", i)
+		cPaths[i] = fmt.Sprintf("team-a/b/%06d/c/%06d", i, i)
+	}
+	sim.AddDelegation(tuf.RoleTargets, "targets/a", "team-a/")
+	sim.AddDelegation("targets/a", "targets/a/b", bPaths...)
+	sim.AddDelegation("targets/a/b", "targets/a/b/c", cPaths...)
+	sim.AddTarget("targets/a/b/c", cPaths[n-1], []byte("deep"))
+	sim.Publish()
+	return sim
+}

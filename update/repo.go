@@ -98,7 +98,7 @@ func (r *Repo) ListTargets(roles ...string) []Target {
 	for _, role := range roles {
 		r.walk("", role, without(roles, role), func(d tuf.Delegation, t *tuf.Targets) bool {
 			for n, fm := range t.Targets {
-				if _, dup := seen[n]; dup || !d.PathAllowed(n) {
+				if _, dup := seen[n]; dup || !r.set.Allows(d.Name, n) {
 					continue
 				}
 				seen[n] = Target{Name: n, Meta: fm, Role: d.Name}
@@ -137,7 +137,7 @@ func (r *Repo) walk(targetPath, rolePath string, skip []string, visit func(tuf.D
 			queue = append(queue, r.set.Children(d.Name)...)
 			continue
 		}
-		if (targetPath == "" || d.PathAllowed(targetPath)) && underRole(d.Name, rolePath) && !slices.Contains(skip, d.Name) {
+		if (targetPath == "" || r.set.Allows(d.Name, targetPath)) && underRole(d.Name, rolePath) && !slices.Contains(skip, d.Name) {
 			if visit(d, t) {
 				return
 			}

@@ -50,6 +50,10 @@ type trustedTargets struct {
 	meta  *tuf.Targets
 	deleg tuf.Delegation // keys as used to verify; paths effective (restricted by ancestors)
 	data  []byte
+	// Prepared once at load, since every walk, lookup and listing asks
+	// them again (quadratic path checks: our security notes, issue 18).
+	allowed  tuf.PathSet      // deleg.Paths
+	children []tuf.Delegation // meta.Children(deleg)
 }
 
 type floor struct {
@@ -181,7 +185,14 @@ func (s *TrustedSet) Children(role string) []tuf.Delegation {
 	if t == nil {
 		return nil
 	}
-	return t.meta.Children(t.deleg)
+	return slices.Clone(t.children)
+}
+
+// Allows reports whether loaded role's effective paths allow target name
+// (false if role is not loaded), in O(log n) for n paths.
+func (s *TrustedSet) Allows(role, name string) bool {
+	t := s.roles[role]
+	return t != nil && t.allowed.Allows(name)
 }
 
 // Bytes returns the verified file of role as it was given (root,
@@ -563,7 +574,10 @@ func (s *TrustedSet) updateTargets(op string, d tuf.Delegation, data []byte) (*t
 	if err := tuf.CheckExpiry(role, t.Expires, s.now); err != nil {
 		return nil, err
 	}
-	s.roles[role] = &trustedTargets{meta: t, deleg: d, data: bytes.Clone(data)}
+	s.roles[role] = &trustedTargets{
+		meta: t, deleg: d, data: bytes.Clone(data),
+		allowed: tuf.NewPathSet(d.Paths), children: t.Children(d),
+	}
 	s.order = append(s.order, role)
 	return t, nil
 }
