@@ -219,7 +219,7 @@ func TestParsePEMV1Oracle(t *testing.T) {
 }
 
 // TestParseLegacyFixtures reads keys written by Notary 0.1 and 0.3 (copies
-// of /work/shared/fixtures/notary-compat). The 0.1 keys use "randompass";
+// of cmd/notary/testdata/notary-compat). The 0.1 keys use "randompass";
 // the 0.3 keys use "password" (as upstream's Test0Dot3RepoFormat says; the
 // fixtures README is wrong about 0.3).
 func TestParseLegacyFixtures(t *testing.T) {

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-const fixtures = "/work/shared/fixtures/notary-compat"
+// fixtures are trust directories left by Notary 0.1 and 0.3 (see its README).
+const fixtures = "testdata/notary-compat"
 
 // TestLegacyTrustDirs: trust directories written by Notary 0.1 and 0.3
 // list offline, show their staged changes, and publish to a fresh server
