@@ -47,7 +47,7 @@ type Options struct {
 }
 
 // Server serves the KeyManagement and Signer services over a key store,
-// with v1's semantics and status codes (notary-v1-protocol.md §6.3). It is
+// with v1's semantics and status codes (docs/protocol.md §6.3). It is
 // safe for concurrent use.
 type Server struct {
 	store  keystore.Service

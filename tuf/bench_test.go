@@ -130,7 +130,7 @@ func BenchmarkMarshalEnvelope(b *testing.B) {
 }
 
 // BenchmarkRestrictPaths restricts n child paths by n parent paths, the
-// cost of one level of a deep delegation chain (issue 18: O(n^2) before
+// cost of one level of a deep delegation chain (O(n^2) before
 // tuf.PathSet). Sizes past MaxDelegationPaths show the scaling.
 func BenchmarkRestrictPaths(b *testing.B) {
 	for _, n := range []int{1000, 20000, 60000} {

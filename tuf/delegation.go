@@ -39,7 +39,7 @@ func (t *Targets) delegation(r *DelegationRole) (Delegation, error) {
 
 // MaxDelegationPaths caps the paths one delegation may list. v1 has no
 // cap; without one, a delegation chain with tens of thousands of paths
-// cost every client seconds per update (our security notes, issue 18).
+// cost every client seconds per update (docs/security.md).
 // Path checks are O(log n) through a PathSet, so the cap only bounds the
 // memory and parse time of a single entry; it is far above what real
 // collections use (Docker's signer delegations list [""]).

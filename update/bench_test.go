@@ -48,7 +48,7 @@ func BenchmarkUpdater(b *testing.B) {
 	}
 }
 
-// BenchmarkDeepPaths is the quadratic path-check attack (issue 18):
+// BenchmarkDeepPaths is the quadratic path-check attack (docs/security.md):
 // targets/a (paths team-a/) delegates to targets/a/b with n paths, which
 // delegates to targets/a/b/c with n other paths. It measures a warm update
 // and a listing; before paths were prepared once (tuf.PathSet), n = 20,000

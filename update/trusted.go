@@ -51,7 +51,7 @@ type trustedTargets struct {
 	deleg tuf.Delegation // keys as used to verify; paths effective (restricted by ancestors)
 	data  []byte
 	// Prepared once at load, since every walk, lookup and listing asks
-	// them again (quadratic path checks: our security notes, issue 18).
+	// them again (quadratic path checks: docs/security.md).
 	allowed  tuf.PathSet      // deleg.Paths
 	children []tuf.Delegation // meta.Children(deleg)
 }

@@ -5,7 +5,7 @@
 // database can be used in place and rows we write open with any RFC 7516
 // library.
 //
-// Semantics kept from v1 (notary-v1-protocol.md §6.4, §8.4):
+// Semantics kept from v1 (docs/protocol.md §6.4, §8.4):
 //   - Create first returns an existing "pending" key, one never used to
 //     sign, for the same role, GUN and key type (lowest key ID first), and
 //     only generates a key when there is none.
