@@ -144,17 +144,3 @@ func (c *Collection) ReplaceBaseKeys(role string, pubs ...keys.PublicKey) error 
 	}
 	return nil
 }
-
-// sameRole is v1's BaseRole.Equals: same threshold and the same set of key
-// IDs.
-func sameRole(a, b tuf.RoleKeys) bool {
-	if a.Threshold != b.Threshold || len(a.Keys) != len(b.Keys) {
-		return false
-	}
-	for id := range a.Keys {
-		if _, ok := b.Keys[id]; !ok {
-			return false
-		}
-	}
-	return true
-}

@@ -65,7 +65,7 @@ func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) 
 			return nil, err
 		}
 		sets := []keySet{{rk: cur}}
-		if !sameRole(c.signedRootRole, cur) {
+		if !c.signedRootRole.Equal(cur) {
 			sets = append(sets, keySet{rk: c.signedRootRole, previous: true})
 		}
 		file, err := c.signBody(ctx, tuf.RoleRoot, &nr, sets, opts.ExtraRootKeys)

@@ -141,7 +141,7 @@ func (c *Collection) AddTargets(ctx context.Context, role string, files map[stri
 			changed = true
 			break
 		}
-		if old, ok := r.t.Targets[name]; !ok || !fileMetaEqual(old, files[name]) {
+		if old, ok := r.t.Targets[name]; !ok || !old.Equal(files[name]) {
 			changed = true
 			break
 		}
@@ -161,7 +161,7 @@ func (c *Collection) AddTargets(ctx context.Context, role string, files map[stri
 	}
 	for _, name := range names {
 		m := files[name]
-		if old, ok := r.t.Targets[name]; ok && fileMetaEqual(old, m) {
+		if old, ok := r.t.Targets[name]; ok && old.Equal(m) {
 			continue
 		}
 		r.t.Targets[name] = m
@@ -211,24 +211,6 @@ func checkFileMeta(m tuf.FileMeta) error {
 		return fmt.Errorf("negative length %d", m.Length)
 	}
 	return nil
-}
-
-// fileMetaEqual is v1's FileMeta.Equals: same length, same hashes, and
-// custom data both absent or byte-identical.
-func fileMetaEqual(a, b tuf.FileMeta) bool {
-	if a.Length != b.Length || len(a.Hashes) != len(b.Hashes) {
-		return false
-	}
-	if (a.Custom == nil) != (b.Custom == nil) {
-		return false
-	}
-	for k, v := range a.Hashes {
-		w, ok := b.Hashes[k]
-		if !ok || string(v) != string(w) {
-			return false
-		}
-	}
-	return a.Custom == nil || string(*a.Custom) == string(*b.Custom)
 }
 
 // walk visits, in v1's WalkTargets order (breadth first from targets,

@@ -110,3 +110,26 @@ func (h Hashes) CheckHashStructure() error {
 	}
 	return nil
 }
+
+// Equal reports whether m and other describe the same file the same way
+// (v1 FileMeta.Equals): same length, the same hashes under the same
+// algorithm names, and custom data both absent or byte-identical. custom
+// counts because, for a target, it is part of what the publisher signed
+// (Docker ignores it; our image targets record platforms in it), so a
+// target whose custom changed has changed. Hashes are compared in
+// constant time.
+func (m FileMeta) Equal(other FileMeta) bool {
+	if m.Length != other.Length || len(m.Hashes) != len(other.Hashes) {
+		return false
+	}
+	if (m.Custom == nil) != (other.Custom == nil) {
+		return false
+	}
+	for alg, h := range m.Hashes {
+		w, ok := other.Hashes[alg]
+		if !ok || subtle.ConstantTimeCompare(h, w) != 1 {
+			return false
+		}
+	}
+	return m.Custom == nil || string(*m.Custom) == string(*other.Custom)
+}

@@ -22,6 +22,20 @@ type RoleKeys struct {
 	Threshold int
 }
 
+// Equal reports whether rk and other name the same set of keys with the
+// same threshold (v1 BaseRole.Equals); names and key order do not matter.
+func (rk RoleKeys) Equal(other RoleKeys) bool {
+	if rk.Threshold != other.Threshold || len(rk.Keys) != len(other.Keys) {
+		return false
+	}
+	for id := range rk.Keys {
+		if _, ok := other.Keys[id]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // RoleKeys returns the keys and threshold root assigns to a base role (v1
 // root.BuildBaseRole). An absent role is a *NoSuchRoleError; a listed key
 // ID without a key is a *MalformedError (ParseRoot refuses both).

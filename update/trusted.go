@@ -367,24 +367,12 @@ func (s *TrustedSet) updateRoot(data []byte, checkCertExpiry bool) (*tuf.Root, e
 			continue
 		}
 		rk, err := root.RoleKeys(role)
-		if err != nil || !sameKeys(f.keys, rk) {
+		if err != nil || !f.keys.Equal(rk) {
 			delete(s.floors, role) // 5.3.11: keys rotated, forget the old floor
 		}
 	}
 	s.root, s.rootBytes = root, bytes.Clone(data)
 	return root, nil
-}
-
-func sameKeys(a, b tuf.RoleKeys) bool {
-	if a.Threshold != b.Threshold || len(a.Keys) != len(b.Keys) {
-		return false
-	}
-	for id := range a.Keys {
-		if _, ok := b.Keys[id]; !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // UpdateTimestamp verifies data as the timestamp and trusts it. It needs a
