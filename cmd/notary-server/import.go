@@ -13,7 +13,7 @@ import (
 
 	"github.com/notary-go/notary/internal/importcli"
 	"github.com/notary-go/notary/storage/sqlstore"
-	"github.com/notary-go/notary/storage/v1import"
+	"github.com/notary-go/notary/internal/v1import"
 )
 
 // Environment variables the import reads DSNs from when the flags are not

@@ -16,7 +16,7 @@ import (
 
 	"github.com/notary-go/notary/storage/sqlstore"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
-	"github.com/notary-go/notary/storage/v1import"
+	"github.com/notary-go/notary/internal/v1import"
 )
 
 // CheckSource checks -from-backend (mysql or postgres), fills an empty

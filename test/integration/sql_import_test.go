@@ -28,7 +28,7 @@ import (
 	"github.com/notary-go/notary/storage/sqlstore"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
 	"github.com/notary-go/notary/storage/sqlstore/sqltest"
-	"github.com/notary-go/notary/storage/v1import"
+	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/update"
 )
 

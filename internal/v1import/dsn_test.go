@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notary-go/notary/storage/v1import"
+	"github.com/notary-go/notary/internal/v1import"
 )
 
 func TestDSNsNeverShowPasswords(t *testing.T) {
