@@ -1,5 +1,5 @@
 // Package v1db reads values from Notary v0.7.0's (GORM's) SQL databases,
-// for the importers of the server's (storage/v1import) and the signer's
+// for the importers of the server's (internal/v1import) and the signer's
 // (signer/keydb/v1import) data.
 package v1db
 
