@@ -5,10 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/notary-go/notary/gun"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -249,18 +251,18 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 	if log == nil {
 		log = slog.Default()
 	}
-	prefixes := append([]string(nil), opts.GUNPrefixes...)
+	prefixes := gun.Prefixes(slices.Clone(opts.GUNPrefixes)) // checked by the config (gun.ParsePrefixes)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			access, gun, open := RequiredAccess(r.Method, r.URL.Path)
+			access, name, open := RequiredAccess(r.Method, r.URL.Path)
 			if open {
 				next.ServeHTTP(w, r)
 				return
 			}
-			if gun != "" && !prefixAllowed(prefixes, gun) {
+			if name != "" && !prefixes.Allows(name) {
 				// v0.7.0 filterImagePrefixes wraps the auth handler.
 				if api.ParsePath(r.URL.Path).Kind == api.RouteUpdate && r.Method == http.MethodPost {
-					api.WriteError(w, api.NewError(api.CodeInvalidGUN, fmt.Sprintf("Require GUNs with prefix: %v", prefixes)))
+					api.WriteError(w, api.NewError(api.CodeInvalidGUN, prefixes.RefusalDetail()))
 				} else {
 					api.WriteError(w, api.NewError(api.CodeMetadataNotFound, nil))
 				}
@@ -279,18 +281,6 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 			next.ServeHTTP(w, r.WithContext(WithGrant(r.Context(), g)))
 		})
 	}
-}
-
-func prefixAllowed(prefixes []string, gun string) bool {
-	if len(prefixes) == 0 {
-		return true
-	}
-	for _, p := range prefixes {
-		if strings.HasPrefix(gun, p) {
-			return true
-		}
-	}
-	return false
 }
 
 type grantKey struct{}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/notary-go/notary/gun"
 	"net"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // errors.Is and read the details with errors.As.
 var (
 	// ErrInvalidGUN: the GUN cannot name a collection (see ValidateGUN).
-	ErrInvalidGUN = errors.New("invalid GUN")
+	ErrInvalidGUN = gun.ErrInvalid
 	// ErrNoServer: the operation needs a trust server and none is configured.
 	ErrNoServer = errors.New("no trust server configured")
 	// ErrRepositoryNotExist: the server has no trust data for the GUN
@@ -56,18 +57,9 @@ var (
 	ErrRotation = errors.New("key rotation not allowed")
 )
 
-// InvalidGUNError reports a GUN that cannot name a collection.
-type InvalidGUNError struct {
-	GUN    string
-	Reason string
-}
-
-func (e *InvalidGUNError) Error() string {
-	return fmt.Sprintf("invalid GUN %q: %s", e.GUN, e.Reason)
-}
-
-// Unwrap returns ErrInvalidGUN.
-func (e *InvalidGUNError) Unwrap() error { return ErrInvalidGUN }
+// InvalidGUNError reports a GUN that cannot name a collection (the rules
+// live in package gun).
+type InvalidGUNError = gun.Error
 
 // RepositoryNotExistError reports a GUN the server has no trust data for
 // (v1: "<server> does not have trust data for <gun>").

@@ -14,9 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/notary-go/notary/gun"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/notary-go/notary/api"
@@ -116,7 +116,7 @@ type Server struct {
 	keyTimeout    time.Duration
 	current       cacheControl
 	consistent    cacheControl
-	prefixes      []string
+	prefixes      gun.Prefixes
 	maxUpdateSize int64
 	maxPartSize   int64
 	maxParts      int
@@ -141,7 +141,6 @@ func New(opts Options) (*Server, error) {
 		keys:          opts.Keys,
 		keyAlg:        opts.KeyAlgorithm,
 		keyTimeout:    opts.KeyTimeout,
-		prefixes:      append([]string(nil), opts.GUNPrefixes...),
 		maxUpdateSize: opts.MaxUpdateSize,
 		maxPartSize:   opts.MaxPartSize,
 		maxParts:      opts.MaxParts,
@@ -168,10 +167,8 @@ func New(opts Options) (*Server, error) {
 	if s.consistent, err = newCacheControl(opts.ConsistentMaxAge, DefaultConsistentMaxAge, false); err != nil {
 		return nil, fmt.Errorf("server: consistent metadata max-age: %w", err)
 	}
-	for _, p := range s.prefixes {
-		if !strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/") || strings.Contains(p, "..") {
-			return nil, fmt.Errorf("server: invalid GUN prefix %q (must end with / and not start with / or contain ..)", p)
-		}
+	if s.prefixes, err = gun.ParsePrefixes(opts.GUNPrefixes); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	if s.maxUpdateSize <= 0 {
 		s.maxUpdateSize = DefaultMaxUpdateSize
@@ -249,11 +246,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rt api.Route) {
 		return
 	case rt.Kind == api.RouteGlobalChangefeed && r.Method == http.MethodGet:
 		err = s.changefeed(ctx, w, r, "")
-	case rt.GUN != "" && s.methodMatches(rt.Kind, r.Method) && !s.prefixAllowed(rt.GUN):
+	case rt.GUN != "" && s.methodMatches(rt.Kind, r.Method) && !s.prefixes.Allows(rt.GUN):
 		// Before anything else about the GUN (v1 filterImagePrefixes):
 		// 400 on update, 404 elsewhere.
 		if rt.Kind == api.RouteUpdate && r.Method == http.MethodPost {
-			err = api.NewError(api.CodeInvalidGUN, fmt.Sprintf("Require GUNs with prefix: %v", s.prefixes))
+			err = api.NewError(api.CodeInvalidGUN, s.prefixes.RefusalDetail())
 		} else {
 			err = api.NewError(api.CodeMetadataNotFound, nil)
 		}
@@ -300,19 +297,6 @@ func (s *Server) methodMatches(kind api.RouteKind, method string) bool {
 		return method == http.MethodGet || method == http.MethodPost
 	}
 	return method == http.MethodGet
-}
-
-// prefixAllowed applies repositories.gun_prefixes.
-func (s *Server) prefixAllowed(gun string) bool {
-	if len(s.prefixes) == 0 {
-		return true
-	}
-	for _, p := range s.prefixes {
-		if strings.HasPrefix(gun, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // operationName labels metrics as v1 did (server.go CreateHandler names).

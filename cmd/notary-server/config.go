@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"path"
+	"github.com/notary-go/notary/gun"
 	"path/filepath"
 	"strings"
 	"time"
@@ -237,11 +237,8 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	if c.gunPrefixes, err = rc.Strings("repositories.gun_prefixes"); err != nil {
 		return nil, err
 	}
-	for _, prefix := range c.gunPrefixes {
-		p := path.Clean(strings.TrimSpace(prefix))
-		if p+"/" != prefix || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") {
-			return nil, fmt.Errorf("config: invalid GUN prefix %s", prefix)
-		}
+	if _, err := gun.ParsePrefixes(c.gunPrefixes); err != nil {
+		return nil, fmt.Errorf("config: repositories.gun_prefixes: %w", err)
 	}
 
 	// auth (v1 auth.type/auth.options; checked by auth.New when the

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/internal/importcli"
-	"github.com/notary-go/notary/storage/sqlstore"
 	"github.com/notary-go/notary/internal/v1import"
+	"github.com/notary-go/notary/storage/sqlstore"
 )
 
 // Environment variables the import reads DSNs from when the flags are not

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/internal/importcli"
+	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/signer/keydb"
 	keyimport "github.com/notary-go/notary/signer/keydb/v1import"
-	"github.com/notary-go/notary/internal/v1import"
 )
 
 // Environment variables the import reads DSNs from when the flags are not
