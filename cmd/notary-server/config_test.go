@@ -191,7 +191,8 @@ func TestParseConfig(t *testing.T) {
 
 func TestRunFlags(t *testing.T) {
 	var out bytes.Buffer
-	if code := run([]string{"-help"}, &out, envFrom(nil)); code != 0 || !strings.Contains(out.String(), "NOTARY_SERVER_KEY_PASSPHRASE") || !strings.Contains(out.String(), "-config") {
+	if code := run([]string{"-help"}, &out, envFrom(nil)); code != 0 || !strings.Contains(out.String(), "NOTARY_SERVER_KEY_PASSPHRASE") || !strings.Contains(out.String(), "-config") ||
+		!strings.Contains(out.String(), "relative to the config file's directory") || !strings.Contains(out.String(), "tls_server_name") {
 		t.Errorf("-help: exit %d, output:\n%s", code, out.String())
 	}
 	out.Reset()

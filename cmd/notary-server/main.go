@@ -54,13 +54,19 @@ With no -config it needs nothing: it listens on 127.0.0.1:4443 (plain
 HTTP, since no certificate is configured), stores metadata in SQLite and
 keeps its timestamp/snapshot keys, encrypted, in the same database, both
 under the data directory (-data-dir, $NOTARY_SERVER_DATA_DIR, default
-./notary-data). Keys are encrypted with $NOTARY_SERVER_KEY_PASSPHRASE; if it
-is unset, a random passphrase is generated on first start and kept (mode
-0600) in <data-dir>/key-passphrase.
+./notary-data, relative to the working directory). To listen elsewhere
+without a config file, set NOTARY_SERVER_SERVER_HTTP_ADDR (e.g. ":4443").
+Keys are encrypted with $NOTARY_SERVER_KEY_PASSPHRASE; if it is unset, a
+random passphrase is generated on first start and kept (mode 0600) in
+key-passphrase beside the SQLite database.
 
-Config file (JSON, v0.7.0's format; every key can be overridden by the
-environment variable NOTARY_SERVER_<SECTION>_<KEY>, e.g.
-NOTARY_SERVER_STORAGE_DB_URL):
+Config file (JSON, v0.7.0's format). Relative paths in it (certificates,
+CA files, a SQLite storage.db_url, auth.options' rootcertbundle and path)
+are relative to the config file's directory, wherever the server is
+started from. Every key can be overridden by the environment variable
+NOTARY_SERVER_<SECTION>_<KEY>, e.g. NOTARY_SERVER_STORAGE_DB_URL. Keys it
+does not read are logged as warnings; a section or key of the wrong type
+(e.g. "trust_service": "remote" for {"type": "remote", ...}) stops it.
 
   server.http_addr            listen address (required in a config file; e.g. ":4443")
   server.tls_cert_file        TLS certificate (PEM); with tls_key_file turns TLS on
@@ -72,6 +78,8 @@ NOTARY_SERVER_STORAGE_DB_URL):
   trust_service.key_algorithm ecdsa (default) | ed25519
   trust_service.hostname      signer host (remote); also port (7899),
   trust_service.tls_ca_file   tls_ca_file, tls_client_cert, tls_client_key
+  trust_service.tls_server_name  name the signer's certificate must carry
+                              (default: hostname)
   storage.backend             sqlite3 (default) | memory | postgres | mysql
   storage.db_url              database file or DSN (sqlite3 default:
                               <data-dir>/notary-server.db)
