@@ -272,7 +272,7 @@ func (c *config) parseStorage(rc *rawConfig) error {
 		if c.dbURL == "" {
 			c.dbURL = filepath.Join(c.dataDir, defaultDBFile)
 		} else {
-			c.dbURL = resolveSQLite(rc, c.dbURL)
+			c.dbURL = rc.ResolveSQLite(c.dbURL)
 		}
 	case "mysql", "postgres":
 		if c.dbURL == "" {
@@ -280,24 +280,6 @@ func (c *config) parseStorage(rc *rawConfig) error {
 		}
 	}
 	return nil
-}
-
-// resolveSQLite makes the file of a SQLite DSN ("x.db", "file:x.db?...")
-// absolute against the config file's directory.
-func resolveSQLite(rc *rawConfig, dsn string) string {
-	p, query, hasQuery := strings.Cut(dsn, "?")
-	scheme := ""
-	if strings.HasPrefix(p, "file:") {
-		scheme, p = "file:", strings.TrimPrefix(p, "file:")
-	}
-	if p == "" || p == ":memory:" || strings.HasPrefix(p, "//") {
-		return dsn
-	}
-	out := scheme + rc.Resolve(p)
-	if hasQuery {
-		out += "?" + query
-	}
-	return out
 }
 
 // parseLogging reads logging.level.

@@ -218,6 +218,25 @@ func (c *Config) Strings(key string) ([]string, error) {
 	return nil, fmt.Errorf("config: %s must be a list of strings", key)
 }
 
+// ResolveSQLite resolves the file of a SQLite DSN from the config ("x.db",
+// "file:x.db?_pragma=..."), as Resolve does; ":memory:" and URIs with an
+// authority ("file://...") are returned as they are.
+func (c *Config) ResolveSQLite(dsn string) string {
+	p, query, hasQuery := strings.Cut(dsn, "?")
+	scheme := ""
+	if strings.HasPrefix(p, "file:") {
+		scheme, p = "file:", strings.TrimPrefix(p, "file:")
+	}
+	if p == "" || p == ":memory:" || strings.HasPrefix(p, "//") {
+		return dsn
+	}
+	out := scheme + c.Resolve(p)
+	if hasQuery {
+		out += "?" + query
+	}
+	return out
+}
+
 // Path reads a file path; a relative one is made absolute against the
 // config file's directory (v1 GetPathRelativeToConfig), also when it comes
 // from the environment, so errors name the full path.
