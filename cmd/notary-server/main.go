@@ -230,7 +230,10 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 		ConsistentMaxAge: cfg.consistentMaxAge,
 		GUNPrefixes:      cfg.gunPrefixes,
 		MaxUpdateSize:    cfg.maxUpdateSize,
-		Logger:           log,
+		// Inside the server's metrics and request log, so refusals are
+		// counted in /metrics like any response.
+		Middleware: withAuth,
+		Logger:     log,
 	}
 	closeKeys, err := setupKeys(ctx, cfg, &opts, st.pool, st.dialect, lookup, log)
 	if err != nil {
@@ -245,7 +248,7 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	if f.debug {
 		go serveDebug(log)
 	}
-	return listenAndServe(ctx, cfg, withAuth(srv), tlsConfig, log)
+	return listenAndServe(ctx, cfg, srv, tlsConfig, log)
 }
 
 // openedStore is the storage openStore opened.
