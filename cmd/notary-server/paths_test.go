@@ -130,3 +130,34 @@ func TestPassphraseBesideDatabase(t *testing.T) {
 		t.Errorf("no warning to move the legacy passphrase:\n%s", logs.String())
 	}
 }
+
+// TestSignerTLSServerName: the signer's certificate is verified against
+// trust_service.tls_server_name when set, else against the hostname
+// dialled (v0.7.0's only behaviour).
+func TestSignerTLSServerName(t *testing.T) {
+	ca := testpki.New(t, "ca")
+	for _, tc := range []struct{ name, extra, want string }{
+		{"Default", ``, "10.0.0.7"},
+		{"Explicit", `,"tls_server_name":"signer.internal"`, "signer.internal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(ca.Dir, tc.name+".json")
+			testpki.WriteFile(t, file, []byte(`{"server":{"http_addr":":1"},"trust_service":{"type":"remote","hostname":"10.0.0.7","tls_ca_file":"ca.crt"`+tc.extra+`}}`))
+			rc, err := loadRawConfig(file, envFrom(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := parseConfig(rc, "data")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := signerTLS(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ServerName != tc.want {
+				t.Errorf("ServerName = %q, want %q", c.ServerName, tc.want)
+			}
+		})
+	}
+}
