@@ -96,6 +96,12 @@ type Options struct {
 	// built-in "DB operational" check (e.g. "Trust operational").
 	HealthChecks map[string]HealthCheck
 
+	// Middleware, if set, wraps the server's routes inside its metrics,
+	// request log and panic recovery, so what the middleware answers
+	// itself (the 401s of package auth) is counted in /metrics and logged
+	// like any other response. It must not change the request's path.
+	Middleware func(http.Handler) http.Handler
+
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the server's Prometheus metrics and Gatherer
@@ -125,6 +131,7 @@ type Server struct {
 	health        *healthChecker
 	metrics       *metrics
 	metricsH      http.Handler
+	routes        http.Handler // s.route inside Options.Middleware; nil without one
 	parsed        *parseCache
 	files         *lru // current files by GUN, role and hash (see byHash)
 	regen         flightGroup
@@ -205,6 +212,11 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metricsH = metricsHandler(gath)
+	if opts.Middleware != nil {
+		s.routes = opts.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.route(w, r, api.ParsePath(r.URL.Path))
+		}))
+	}
 	return s, nil
 }
 
@@ -228,6 +240,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.observe(op, r, rec, time.Since(start))
 		s.logRequest(r, rec, time.Since(start))
 	}()
+	if s.routes != nil {
+		s.routes.ServeHTTP(rec, r)
+		return
+	}
 	s.route(rec, r, route)
 }
 

@@ -31,7 +31,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -39,17 +39,24 @@ import (
 	"github.com/notary-go/notary/auth/htpasswd"
 	"github.com/notary-go/notary/auth/issuer"
 	"github.com/notary-go/notary/internal/daemon"
+	"github.com/notary-go/notary/internal/jsonconfig"
 	"github.com/notary-go/notary/internal/pemcert"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 const usageText = `Usage:
   notary-auth [serve] -config FILE   serve tokens (GET/POST /token)
+  notary-auth -version | version     print the version
   notary-auth htpasswd [-cost N] USER  read a password on stdin, print "USER:<bcrypt hash>"
   notary-auth keygen -key FILE -cert FILE [-cn NAME] [-days N]
                                      make an ECDSA P-256 signing key and a self-signed
                                      certificate for notary-server's auth.options.rootcertbundle
 
-Config file (JSON; relative paths are relative to the file):
+Config file (JSON). Relative paths in it are relative to the config
+file's directory, wherever notary-auth is started from. Keys it does not
+read are logged as warnings; a section or key of the wrong type stops it.
 
   {
     "server":  {"http_addr": ":4442", "tls_cert_file": "tls.crt", "tls_key_file": "tls.key"},
@@ -59,11 +66,16 @@ Config file (JSON; relative paths are relative to the file):
     "acl": [
       {"account": "admin", "name": "*", "actions": ["*"]},
       {"account": "admin", "type": "registry", "name": "catalog", "actions": ["*"]},
-      {"account": "*", "name": "example.com/${account}/*", "actions": ["push", "pull"]},
-      {"account": "", "name": "example.com/public/*", "actions": ["pull"]}
+      {"account": "*", "name": "registry.example.com/${account}/*", "actions": ["push", "pull"]},
+      {"account": "", "name": "registry.example.com/public/*", "actions": ["pull"]}
     ],
     "logging": {"level": "info"}
   }
+
+Rule names are GUNs as clients send them in scopes. docker trust names a
+collection after the image's full repository name, registry host
+included: registry.example.com/alice/app, or docker.io/library/alpine
+for a Docker Hub image.
 `
 
 func main() {
@@ -78,13 +90,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "serve":
-		err = serveCmd(args, stderr)
+		err = serveCmd(args, stdout, stderr)
 	case "htpasswd":
 		err = htpasswdCmd(args, stdin, stdout, stderr)
 	case "keygen":
 		err = keygenCmd(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usageText)
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	default:
 		fmt.Fprintf(stderr, "notary-auth: unknown command %q\n\n%s", cmd, usageText)
@@ -124,95 +139,134 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// fileConfig is the config file.
-type fileConfig struct {
-	Server struct {
-		HTTPAddr    string `json:"http_addr"`
-		TLSCertFile string `json:"tls_cert_file"`
-		TLSKeyFile  string `json:"tls_key_file"`
-	} `json:"server"`
-	Token struct {
-		Issuer      string          `json:"issuer"`
-		Service     json.RawMessage `json:"service"` // a string or a list
-		SigningKey  string          `json:"signing_key"`
-		SigningCert string          `json:"signing_cert"`
-		TTL         string          `json:"ttl"`
-	} `json:"token"`
-	Users struct {
-		Htpasswd string `json:"htpasswd"`
-		Realm    string `json:"realm"`
-	} `json:"users"`
-	ACL     json.RawMessage `json:"acl"`
-	Logging struct {
-		Level string `json:"level"`
-	} `json:"logging"`
+// configKeys are the keys of the config file. Other keys load, with a
+// warning naming each; a key or section of the wrong type is an error.
+var configKeys = jsonconfig.Schema{
+	"server.http_addr":     jsonconfig.KindString,
+	"server.tls_cert_file": jsonconfig.KindString,
+	"server.tls_key_file":  jsonconfig.KindString,
+	"token.issuer":         jsonconfig.KindString,
+	"token.service":        jsonconfig.KindStrings, // a string or a list
+	"token.signing_key":    jsonconfig.KindString,
+	"token.signing_cert":   jsonconfig.KindString,
+	"token.ttl":            jsonconfig.KindDuration,
+	"users.htpasswd":       jsonconfig.KindString,
+	"users.realm":          jsonconfig.KindString,
+	"acl":                  jsonconfig.KindAny, // checked by issuer.ParseACL
+	"logging.level":        jsonconfig.KindString,
 }
 
 type config struct {
 	addr, tlsCert, tlsKey string
 	opts                  issuer.Options
 	level                 slog.Level
+	unknownKeys           []string // logged as warnings by serve
 }
 
+// noEnv is the config's environment: notary-auth has no environment
+// overrides.
+func noEnv(string) (string, bool) { return "", false }
+
+// loadConfig reads the config file. Relative paths in it are relative to
+// its directory, and errors name files by their full path.
 func loadConfig(file string) (*config, error) {
-	b, err := os.ReadFile(file)
+	rc, err := jsonconfig.Load(file, "NOTARY_AUTH", noEnv)
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	var fc fileConfig
-	if err := dec.Decode(&fc); err != nil {
+	unknown, err := rc.Check(configKeys)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	rel := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
+	c := &config{unknownKeys: unknown}
+	for _, section := range []func(*jsonconfig.Config) error{c.parseServer, c.parseToken, c.parseUsers, c.parseACL, c.parseLogging} {
+		if err := section(rc); err != nil {
+			return nil, err
 		}
-		return filepath.Join(filepath.Dir(file), p)
 	}
-	c := &config{addr: fc.Server.HTTPAddr, tlsCert: rel(fc.Server.TLSCertFile), tlsKey: rel(fc.Server.TLSKeyFile)}
+	return c, nil
+}
+
+func (c *config) parseServer(rc *jsonconfig.Config) error {
+	r := rc.Reader()
+	r.String("server.http_addr", &c.addr)
+	r.Path("server.tls_cert_file", &c.tlsCert)
+	r.Path("server.tls_key_file", &c.tlsKey)
+	if err := r.Err(); err != nil {
+		return err
+	}
 	if c.addr == "" {
-		return nil, errors.New("config: server.http_addr is required")
+		return errors.New("config: server.http_addr is required")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
-		return nil, errors.New("config: give both server.tls_cert_file and server.tls_key_file, or neither")
+		return errors.New("config: give both server.tls_cert_file and server.tls_key_file, or neither")
 	}
-	c.opts.Issuer = fc.Token.Issuer
-	if len(fc.Token.Service) > 0 {
-		var one string
-		if err := json.Unmarshal(fc.Token.Service, &one); err == nil {
-			c.opts.Services = []string{one}
-		} else if err := json.Unmarshal(fc.Token.Service, &c.opts.Services); err != nil {
-			return nil, errors.New("config: token.service must be a string or a list of strings")
-		}
+	return nil
+}
+
+func (c *config) parseToken(rc *jsonconfig.Config) error {
+	var key, cert string
+	r := rc.Reader()
+	r.String("token.issuer", &c.opts.Issuer)
+	r.Path("token.signing_key", &key)
+	r.Path("token.signing_cert", &cert)
+	if err := r.Err(); err != nil {
+		return err
 	}
-	if fc.Token.SigningKey == "" || fc.Token.SigningCert == "" {
-		return nil, errors.New("config: token.signing_key and token.signing_cert are required")
+	var err error
+	if c.opts.Services, err = rc.Strings("token.service"); err != nil {
+		return err
 	}
-	if c.opts.Key, err = loadKey(rel(fc.Token.SigningKey)); err != nil {
-		return nil, err
+	if key == "" || cert == "" {
+		return errors.New("config: token.signing_key and token.signing_cert are required")
 	}
-	if c.opts.Chain, err = loadChain(rel(fc.Token.SigningCert)); err != nil {
-		return nil, err
+	if c.opts.Key, err = loadKey(key); err != nil {
+		return err
 	}
-	if fc.Token.TTL != "" {
-		if c.opts.TTL, err = time.ParseDuration(fc.Token.TTL); err != nil {
-			return nil, fmt.Errorf("config: token.ttl: %w", err)
-		}
+	if c.opts.Chain, err = loadChain(cert); err != nil {
+		return err
 	}
-	if fc.Users.Htpasswd != "" {
-		if c.opts.Users, err = htpasswd.Load(rel(fc.Users.Htpasswd)); err != nil {
-			return nil, err
-		}
+	if c.opts.TTL, _, err = rc.Duration("token.ttl"); err != nil {
+		return err
 	}
-	c.opts.Realm = fc.Users.Realm
-	if len(fc.ACL) > 0 {
-		if c.opts.ACL, err = issuer.ParseACL(fc.ACL); err != nil {
-			return nil, err
-		}
+	return nil
+}
+
+func (c *config) parseUsers(rc *jsonconfig.Config) error {
+	var file string
+	r := rc.Reader()
+	r.Path("users.htpasswd", &file)
+	r.String("users.realm", &c.opts.Realm)
+	if err := r.Err(); err != nil {
+		return err
 	}
-	switch strings.ToLower(fc.Logging.Level) {
+	if file == "" {
+		return nil
+	}
+	var err error
+	c.opts.Users, err = htpasswd.Load(file)
+	return err
+}
+
+func (c *config) parseACL(rc *jsonconfig.Config) error {
+	v, ok := rc.FileValue("acl")
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(v) // rules are objects in a list: their keys kept as written
+	if err != nil {
+		return err
+	}
+	c.opts.ACL, err = issuer.ParseACL(b)
+	return err
+}
+
+func (c *config) parseLogging(rc *jsonconfig.Config) error {
+	lvl, err := rc.String("logging.level")
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(lvl) {
 	case "", "info":
 		c.level = slog.LevelInfo
 	case "debug":
@@ -222,9 +276,9 @@ func loadConfig(file string) (*config, error) {
 	case "error":
 		c.level = slog.LevelError
 	default:
-		return nil, fmt.Errorf("config: unknown logging.level %q", fc.Logging.Level)
+		return fmt.Errorf("config: unknown logging.level %q", lvl)
 	}
-	return c, nil
+	return nil
 }
 
 // loadKey reads an unencrypted PEM private key: PKCS #8, SEC 1 (EC
@@ -277,12 +331,21 @@ func loadChain(file string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-func serveCmd(args []string, stderr io.Writer) error {
+func versionLine() string {
+	return fmt.Sprintf("notary-auth Version: %s, Go version: %s", version, runtime.Version())
+}
+
+func serveCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	cfgFile := fs.String("config", "", "path to the JSON config file (required)")
 	logf := fs.String("logf", "json", "log format: json or logfmt (text)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, versionLine())
+		return nil
 	}
 	if *cfgFile == "" || fs.NArg() > 0 {
 		fs.Usage()
@@ -301,6 +364,9 @@ func serveCmd(args []string, stderr io.Writer) error {
 		log = slog.New(slog.NewTextHandler(stderr, hopts))
 	default:
 		return fmt.Errorf("unknown log format %q", *logf)
+	}
+	for _, k := range cfg.unknownKeys {
+		log.Warn("ignoring unknown config key", "key", k, "config", *cfgFile)
 	}
 	cfg.opts.Logger = log
 	iss, err := issuer.New(cfg.opts)

@@ -110,7 +110,8 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatal(errs)
 	}
 	for name, cfg := range map[string]string{
-		"unknown field":   `{"server":{"http_addr":":1"},"token":{"issuer":"i","service":"s","signing_key":"k","signing_cert":"c"},"bogus":1}`,
+		"server string":   `{"server":":1","token":{"issuer":"i","service":"s","signing_key":"k","signing_cert":"c"}}`,
+		"issuer object":   `{"server":{"http_addr":":1"},"token":{"issuer":{"name":"i"},"service":"s","signing_key":"k","signing_cert":"c"}}`,
 		"no addr":         `{"token":{"issuer":"i","service":"s","signing_key":"k","signing_cert":"c"}}`,
 		"half TLS":        `{"server":{"http_addr":":1","tls_cert_file":"c"},"token":{"issuer":"i","service":"s","signing_key":"k","signing_cert":"c"}}`,
 		"no key":          `{"server":{"http_addr":":1"},"token":{"issuer":"i","service":"s","signing_cert":"c"}}`,
@@ -129,10 +130,95 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: loadConfig succeeded", name)
 		}
 	}
+	// Unknown keys load (and are logged by serve), as in the other
+	// programs' configs.
+	f := filepath.Join(dir, "cfg.json")
+	if err := os.WriteFile(f, []byte(`{"server":{"http_addr":":1","tls":{}},"token":{"issuer":"i","service":"s","signing_key":"k","signing_cert":"c"},"bogus":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := loadConfig(f); err != nil || strings.Join(c.unknownKeys, " ") != "bogus server.tls" {
+		t.Errorf("unknown keys: %v %v", c, err)
+	}
 	if code, _, _ := runCmd(t, "", "serve"); code != 2 {
 		t.Errorf("serve without -config: exit %d, want 2", code)
 	}
 	if code, _, _ := runCmd(t, "", "frobnicate"); code != 2 {
 		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+// TestPathsFromAnotherDirectory loads a config with relative paths by a
+// relative name from another working directory: files resolve against the
+// config file, and a missing one is named by its full path (issue 19).
+func TestPathsFromAnotherDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCmd(t, "", "keygen", "-key", filepath.Join(dir, "token.key"), "-cert", filepath.Join(dir, "token.crt")); code != 0 {
+		t.Fatal(errs)
+	}
+	cfgFile := filepath.Join(dir, "auth.json")
+	write := func(users string) {
+		t.Helper()
+		cfg := `{"server":{"http_addr":"127.0.0.1:0"},"token":{"issuer":"i","service":"s","signing_key":"token.key","signing_cert":"token.crt"},"users":{"htpasswd":"` + users + `"}}`
+		if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.htpasswd"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	rel, err := filepath.Rel(cwd, cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("users.htpasswd")
+	if _, err := loadConfig(rel); err != nil {
+		t.Fatalf("relative paths from another directory: %v", err)
+	}
+	write("missing.htpasswd")
+	if _, err := loadConfig(rel); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing.htpasswd")) {
+		t.Errorf("missing file: %v, want its full path", err)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	for _, args := range [][]string{{"-version"}, {"version"}, {"serve", "-version"}} {
+		if code, out, errs := runCmd(t, "", args...); code != 0 || !strings.HasPrefix(out, "notary-auth Version: ") {
+			t.Errorf("%v: exit %d, %q %q", args, code, out, errs)
+		}
+	}
+	code, out, _ := runCmd(t, "", "help")
+	if code != 0 || !strings.Contains(out, "relative to the config\nfile's directory") || !strings.Contains(out, `"registry.example.com/${account}/*"`) {
+		t.Errorf("help: exit %d:\n%s", code, out)
+	}
+}
+
+// TestSampleACLMatchesDocker checks the sample rules of --help against
+// the scopes docker trust asks for: its GUNs are the image's full name,
+// registry host included (issue 19).
+func TestSampleACLMatchesDocker(t *testing.T) {
+	start := strings.Index(usageText, `"acl": [`)
+	end := strings.Index(usageText[max(start, 0):], "\n    ]") + start + len("\n    ]")
+	if start < 0 || end <= start+len("\n    ]") {
+		t.Fatal("no acl sample in the usage text")
+	}
+	acl, err := issuer.ParseACL([]byte(usageText[start+len(`"acl": `) : end]))
+	if err != nil {
+		t.Fatalf("sample acl: %v", err)
+	}
+	for _, tc := range []struct {
+		account, gun string
+		want         string
+	}{
+		{"alice", "registry.example.com/alice/app", "push,pull"},
+		{"alice", "registry.example.com/bob/app", ""},
+		{"", "registry.example.com/public/app", "pull"},
+		{"admin", "registry.example.com/bob/app", "push,pull"},
+	} {
+		got := acl.Grant(tc.account, auth.ResourceActions{Type: "repository", Name: tc.gun, Actions: []string{"push", "pull"}})
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("%q on %s: granted %v, want %q", tc.account, tc.gun, got, tc.want)
+		}
 	}
 }

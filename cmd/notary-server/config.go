@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/notary-go/notary/gun"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/notary-go/notary/gun"
 	"github.com/notary-go/notary/internal/jsonconfig"
 )
 
@@ -22,6 +22,37 @@ func loadRawConfig(file string, lookup func(string) (string, bool)) (*rawConfig,
 	return jsonconfig.Load(file, envPrefix, lookup)
 }
 
+// configKeys are the keys notary-server reads: v0.7.0's, plus
+// server.max_update_size, the timeouts, trust_service.tls_server_name and
+// the htpasswd auth type. A file with other keys loads, with a warning
+// naming each; a key or section of the wrong type stops the server.
+var configKeys = jsonconfig.Schema{
+	"server.http_addr":                    jsonconfig.KindString,
+	"server.tls_cert_file":                jsonconfig.KindString,
+	"server.tls_key_file":                 jsonconfig.KindString,
+	"server.client_ca_file":               jsonconfig.KindString,
+	"server.max_update_size":              jsonconfig.KindInt,
+	"server.read_timeout":                 jsonconfig.KindDuration,
+	"server.write_timeout":                jsonconfig.KindDuration,
+	"server.idle_timeout":                 jsonconfig.KindDuration,
+	"trust_service.type":                  jsonconfig.KindString,
+	"trust_service.key_algorithm":         jsonconfig.KindString,
+	"trust_service.hostname":              jsonconfig.KindString,
+	"trust_service.port":                  jsonconfig.KindString,
+	"trust_service.tls_server_name":       jsonconfig.KindString,
+	"trust_service.tls_ca_file":           jsonconfig.KindString,
+	"trust_service.tls_client_cert":       jsonconfig.KindString,
+	"trust_service.tls_client_key":        jsonconfig.KindString,
+	"storage.backend":                     jsonconfig.KindString,
+	"storage.db_url":                      jsonconfig.KindString,
+	"logging.level":                       jsonconfig.KindString,
+	"caching.max_age.current_metadata":    jsonconfig.KindInt,
+	"caching.max_age.consistent_metadata": jsonconfig.KindInt,
+	"repositories.gun_prefixes":           jsonconfig.KindStrings,
+	"auth.type":                           jsonconfig.KindString,
+	"auth.options":                        jsonconfig.KindObject,
+}
+
 // config is the server's effective configuration.
 type config struct {
 	addr             string
@@ -35,6 +66,7 @@ type config struct {
 	keyAlgorithm     string
 	signerHost       string
 	signerPort       string
+	signerServerName string // name the signer's certificate must carry (default signerHost)
 	signerCA         string
 	signerCert       string
 	signerKey        string
@@ -47,6 +79,14 @@ type config struct {
 	dataDir          string
 	authType         string         // auth.type: "", "token" or "htpasswd"
 	authOptions      map[string]any // auth.options
+	// baseDir is what relative paths of the config file are relative to
+	// (its directory; "" without a config file). Paths read through
+	// rawConfig.Path are already absolute; auth.options' paths are
+	// resolved by package auth against it.
+	baseDir string
+	// unknownKeys are the file's keys the server does not read, logged as
+	// warnings once the logger exists.
+	unknownKeys []string
 }
 
 // Defaults when neither the config file nor the environment says
@@ -69,59 +109,59 @@ const (
 )
 
 // parseConfig turns the raw config into the effective one, applying the
-// defaults and v1's checks.
+// defaults and v1's checks, one config section at a time.
 func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
-	c := &config{dataDir: dataDir}
-	var err error
-	get := func(key string, dst *string) {
-		if err == nil {
-			*dst, err = rc.String(key)
-		}
-	}
-	getPath := func(key string, dst *string) {
-		if err == nil {
-			*dst, err = rc.Path(key)
-		}
-	}
-	get("server.http_addr", &c.addr)
-	getPath("server.tls_cert_file", &c.tlsCert)
-	getPath("server.tls_key_file", &c.tlsKey)
-	getPath("server.client_ca_file", &c.clientCA)
-	get("trust_service.type", &c.trustType)
-	get("trust_service.key_algorithm", &c.keyAlgorithm)
-	get("trust_service.hostname", &c.signerHost)
-	get("trust_service.port", &c.signerPort)
-	getPath("trust_service.tls_ca_file", &c.signerCA)
-	getPath("trust_service.tls_client_cert", &c.signerCert)
-	getPath("trust_service.tls_client_key", &c.signerKey)
-	get("storage.backend", &c.backend)
-	get("storage.db_url", &c.dbURL)
-	get("logging.level", &c.logLevel)
+	unknown, err := rc.Check(configKeys)
 	if err != nil {
 		return nil, err
 	}
+	c := &config{dataDir: dataDir, baseDir: rc.Dir(), unknownKeys: unknown}
+	for _, section := range []func(*rawConfig) error{
+		c.parseServer,
+		c.parseTrustService,
+		c.parseStorage,
+		c.parseLogging,
+		c.parseCaching,
+		c.parseRepositories,
+		c.parseAuth,
+	} {
+		if err := section(rc); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
 
-	// server
+// parseServer reads the server section: listen address, TLS, limits.
+func (c *config) parseServer(rc *rawConfig) error {
+	r := rc.Reader()
+	r.String("server.http_addr", &c.addr)
+	r.Path("server.tls_cert_file", &c.tlsCert)
+	r.Path("server.tls_key_file", &c.tlsKey)
+	r.Path("server.client_ca_file", &c.clientCA)
+	if err := r.Err(); err != nil {
+		return err
+	}
 	if c.addr == "" {
 		if rc.File() != "" && !rc.Has("server.http_addr") {
-			return nil, fmt.Errorf("config: server.http_addr is required (e.g. \":4443\")")
+			return fmt.Errorf("config: server.http_addr is required (e.g. \":4443\")")
 		}
 		c.addr = defaultAddr
 	}
 	switch {
 	case c.tlsCert == "" && c.tlsKey == "" && c.clientCA != "":
-		return nil, fmt.Errorf("config: server.client_ca_file needs server.tls_cert_file and server.tls_key_file")
+		return fmt.Errorf("config: server.client_ca_file needs server.tls_cert_file and server.tls_key_file")
 	case (c.tlsCert == "") != (c.tlsKey == ""):
-		return nil, fmt.Errorf("config: either include both a cert and key file, or no TLS information at all to disable TLS")
+		return fmt.Errorf("config: either include both a cert and key file, or no TLS information at all to disable TLS")
 	}
 	n, set, err := rc.Int("server.max_update_size")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.maxUpdateSize = defaultMaxUpdateSize
 	if set {
 		if n <= 0 {
-			return nil, fmt.Errorf("config: server.max_update_size must be positive")
+			return fmt.Errorf("config: server.max_update_size must be positive")
 		}
 		c.maxUpdateSize = n
 	}
@@ -136,18 +176,34 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	} {
 		d, set, err := rc.Duration(t.key)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !set {
 			d = t.def
 		}
 		if d <= 0 {
-			return nil, fmt.Errorf("config: %s must be positive", t.key)
+			return fmt.Errorf("config: %s must be positive", t.key)
 		}
 		*t.dst = d
 	}
+	return nil
+}
 
-	// trust_service
+// parseTrustService reads the trust_service section: in-process signing,
+// or a notary-signer reached over mutual TLS.
+func (c *config) parseTrustService(rc *rawConfig) error {
+	r := rc.Reader()
+	r.String("trust_service.type", &c.trustType)
+	r.String("trust_service.key_algorithm", &c.keyAlgorithm)
+	r.String("trust_service.hostname", &c.signerHost)
+	r.String("trust_service.port", &c.signerPort)
+	r.String("trust_service.tls_server_name", &c.signerServerName)
+	r.Path("trust_service.tls_ca_file", &c.signerCA)
+	r.Path("trust_service.tls_client_cert", &c.signerCert)
+	r.Path("trust_service.tls_client_key", &c.signerKey)
+	if err := r.Err(); err != nil {
+		return err
+	}
 	if c.trustType == "" {
 		c.trustType = "local"
 	}
@@ -157,29 +213,44 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	switch c.trustType {
 	case "local":
 		if c.keyAlgorithm != "ecdsa" && c.keyAlgorithm != "ed25519" {
-			return nil, fmt.Errorf("config: invalid key algorithm configured: %s (the local trust service makes ecdsa or ed25519 keys)", c.keyAlgorithm)
+			return fmt.Errorf("config: invalid key algorithm configured: %s (the local trust service makes ecdsa or ed25519 keys)", c.keyAlgorithm)
 		}
 	case "remote":
 		if c.keyAlgorithm != "ecdsa" && c.keyAlgorithm != "ed25519" && c.keyAlgorithm != "rsa" {
-			return nil, fmt.Errorf("config: invalid key algorithm configured: %s", c.keyAlgorithm)
+			return fmt.Errorf("config: invalid key algorithm configured: %s", c.keyAlgorithm)
 		}
 		if c.signerHost == "" {
-			return nil, fmt.Errorf("config: trust_service.hostname is required for a remote trust service")
+			return fmt.Errorf("config: trust_service.hostname is required for a remote trust service")
 		}
 		if c.signerPort == "" {
 			c.signerPort = defaultSignerPort
 		}
+		if c.signerServerName == "" {
+			// v0.7.0 verifies the signer's certificate against the name
+			// it dials.
+			c.signerServerName = c.signerHost
+		}
 		if (c.signerCert == "") != (c.signerKey == "") {
-			return nil, fmt.Errorf("config: either pass both client key and cert, or neither")
+			return fmt.Errorf("config: either pass both client key and cert, or neither")
 		}
 		if c.signerCA == "" {
-			return nil, fmt.Errorf("config: trust_service.tls_ca_file is required for a remote trust service (the signer only speaks TLS)")
+			return fmt.Errorf("config: trust_service.tls_ca_file is required for a remote trust service (the signer only speaks TLS)")
 		}
 	default:
-		return nil, fmt.Errorf("config: must specify either a \"local\" or \"remote\" type for trust_service")
+		return fmt.Errorf("config: must specify either a \"local\" or \"remote\" type for trust_service")
 	}
+	return nil
+}
 
-	// storage
+// parseStorage reads the storage section. A relative SQLite file is
+// relative to the config file (to the working directory without one).
+func (c *config) parseStorage(rc *rawConfig) error {
+	r := rc.Reader()
+	r.String("storage.backend", &c.backend)
+	r.String("storage.db_url", &c.dbURL)
+	if err := r.Err(); err != nil {
+		return err
+	}
 	switch strings.ToLower(c.backend) {
 	case "":
 		c.backend = "sqlite"
@@ -192,26 +263,41 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	case "postgres", "postgresql":
 		c.backend = "postgres"
 	case "rethinkdb":
-		return nil, fmt.Errorf("config: storage.backend rethinkdb is not supported by this server; use sqlite3, postgres or mysql")
+		return fmt.Errorf("config: storage.backend rethinkdb is not supported by this server; use sqlite3, postgres or mysql")
 	default:
-		return nil, fmt.Errorf("config: %s is not a supported storage backend", c.backend)
+		return fmt.Errorf("config: %s is not a supported storage backend", c.backend)
 	}
-	if c.backend == "sqlite" && c.dbURL == "" {
-		c.dbURL = filepath.Join(c.dataDir, defaultDBFile)
+	switch c.backend {
+	case "sqlite":
+		if c.dbURL == "" {
+			c.dbURL = filepath.Join(c.dataDir, defaultDBFile)
+		} else {
+			c.dbURL = rc.ResolveSQLite(c.dbURL)
+		}
+	case "mysql", "postgres":
+		if c.dbURL == "" {
+			return fmt.Errorf("config: must provide a non-empty database source (storage.db_url) for %s", c.backend)
+		}
 	}
-	if (c.backend == "mysql" || c.backend == "postgres") && c.dbURL == "" {
-		return nil, fmt.Errorf("config: must provide a non-empty database source (storage.db_url) for %s", c.backend)
-	}
+	return nil
+}
 
-	// logging
+// parseLogging reads logging.level.
+func (c *config) parseLogging(rc *rawConfig) error {
+	var err error
+	if c.logLevel, err = rc.String("logging.level"); err != nil {
+		return err
+	}
 	if c.logLevel == "" {
 		c.logLevel = defaultLogLevel
 	}
-	if _, err := parseLevel(c.logLevel); err != nil {
-		return nil, err
-	}
+	_, err = parseLevel(c.logLevel)
+	return err
+}
 
-	// caching (v1 getCacheConfig: 0..one year, 0 disables)
+// parseCaching reads caching.max_age (v1 getCacheConfig: 0..one year, 0
+// disables).
+func (c *config) parseCaching(rc *rawConfig) error {
 	for _, cc := range []struct {
 		key string
 		dst *time.Duration
@@ -221,7 +307,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 	} {
 		n, set, err := rc.Int(cc.key)
 		if err != nil || (set && (n < 0 || n > maxCacheAgeSeconds)) {
-			return nil, fmt.Errorf("config: %s: must specify a cache-control max-age between 0 and %d", cc.key, maxCacheAgeSeconds)
+			return fmt.Errorf("config: %s: must specify a cache-control max-age between 0 and %d", cc.key, maxCacheAgeSeconds)
 		}
 		switch {
 		case !set:
@@ -232,26 +318,35 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 			*cc.dst = time.Duration(n) * time.Second
 		}
 	}
+	return nil
+}
 
-	// repositories (v1 getRequiredGunPrefixes)
+// parseRepositories reads repositories.gun_prefixes (v1
+// getRequiredGunPrefixes).
+func (c *config) parseRepositories(rc *rawConfig) error {
+	var err error
 	if c.gunPrefixes, err = rc.Strings("repositories.gun_prefixes"); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := gun.ParsePrefixes(c.gunPrefixes); err != nil {
-		return nil, fmt.Errorf("config: repositories.gun_prefixes: %w", err)
+		return fmt.Errorf("config: repositories.gun_prefixes: %w", err)
 	}
+	return nil
+}
 
-	// auth (v1 auth.type/auth.options; checked by auth.New when the
-	// server starts)
+// parseAuth reads auth.type and auth.options (v1's; the options are
+// checked by auth.New when the server starts).
+func (c *config) parseAuth(rc *rawConfig) error {
+	var err error
 	if c.authType, err = rc.String("auth.type"); err != nil {
-		return nil, err
+		return err
 	}
 	if v, ok := rc.Get("auth.options"); ok {
 		m, isMap := v.(map[string]any)
 		if !isMap {
-			return nil, fmt.Errorf("config: auth.options must be an object")
+			return fmt.Errorf("config: auth.options must be an object")
 		}
 		c.authOptions = m
 	}
-	return c, nil
+	return nil
 }

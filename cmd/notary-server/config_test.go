@@ -71,7 +71,7 @@ func TestParseConfig(t *testing.T) {
 			file: upstreamConfig,
 			want: func(dir string) *config {
 				return &config{addr: ":4443", tlsCert: filepath.Join(dir, "notary-server.crt"), tlsKey: filepath.Join(dir, "notary-server.key"),
-					trustType: "remote", keyAlgorithm: "ecdsa", signerHost: "notarysigner", signerPort: "7899",
+					trustType: "remote", keyAlgorithm: "ecdsa", signerHost: "notarysigner", signerPort: "7899", signerServerName: "notarysigner", baseDir: dir,
 					signerCA: filepath.Join(dir, "root-ca.crt"), signerCert: filepath.Join(dir, "notary-server.crt"), signerKey: filepath.Join(dir, "notary-server.key"),
 					backend: "mysql", dbURL: "server@tcp(mysql:3306)/notaryserver?parseTime=True", logLevel: "debug", dataDir: "data",
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
@@ -88,8 +88,8 @@ func TestParseConfig(t *testing.T) {
 				"NOTARY_SERVER_REPOSITORIES_GUN_PREFIXES":        "b/ c/",
 				"NOTARY_SERVER_CACHING_MAX_AGE_CURRENT_METADATA": "120",
 			},
-			want: func(string) *config {
-				return &config{addr: "127.0.0.1:9999", trustType: "local", keyAlgorithm: "ed25519", backend: "postgres", dbURL: "postgres://u@h/db",
+			want: func(dir string) *config {
+				return &config{baseDir: dir, addr: "127.0.0.1:9999", trustType: "local", keyAlgorithm: "ed25519", backend: "postgres", dbURL: "postgres://u@h/db",
 					logLevel: "info", dataDir: "data", currentMaxAge: 120 * time.Second, consistentMaxAge: -1, gunPrefixes: []string{"b/", "c/"},
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
 			},
@@ -97,11 +97,54 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "CaseInsensitiveKeysAndLimits",
 			file: `{"Server":{"HTTP_Addr":":1","max_update_size":1024,"read_timeout":"10s","write_timeout":30,"idle_timeout":"1m"},"Storage":{"Backend":"SQLITE3","db_url":"/tmp/x.db"}}`,
-			want: func(string) *config {
-				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "/tmp/x.db", logLevel: "info", dataDir: "data",
+			want: func(dir string) *config {
+				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "/tmp/x.db", logLevel: "info", dataDir: "data", baseDir: dir,
 					maxUpdateSize: 1024, readTimeout: 10 * time.Second, writeTimeout: 30 * time.Second, idleTimeout: time.Minute}
 			},
 		},
+		{
+			// A signer whose certificate names another host than the
+			// one dialled (a load balancer, an IP address).
+			name: "TLSServerName",
+			file: `{"server":{"http_addr":":1"},"trust_service":{"type":"remote","hostname":"10.0.0.7","port":"7899","tls_server_name":"signer.internal","tls_ca_file":"ca.crt"}}`,
+			want: func(dir string) *config {
+				return &config{addr: ":1", trustType: "remote", keyAlgorithm: "ecdsa", signerHost: "10.0.0.7", signerPort: "7899", signerServerName: "signer.internal",
+					signerCA: filepath.Join(dir, "ca.crt"), backend: "sqlite", dbURL: filepath.Join("data", "notary-server.db"), logLevel: "info", dataDir: "data", baseDir: dir,
+					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
+			},
+		},
+		{
+			// Relative SQLite files are relative to the config file, like
+			// every other path in it.
+			name: "RelativeSQLite",
+			file: `{"server":{"http_addr":":1"},"storage":{"backend":"sqlite3","db_url":"file:db/server.db?_pragma=foreign_keys(1)"}}`,
+			want: func(dir string) *config {
+				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "file:" + filepath.Join(dir, "db", "server.db") + "?_pragma=foreign_keys(1)",
+					logLevel: "info", dataDir: "data", baseDir: dir,
+					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
+			},
+		},
+		{
+			// v0.7.0 configs may hold keys we do not read: they load, and
+			// each is named for a warning.
+			name: "UnknownKeys",
+			file: `{"server":{"http_addr":":1","htp_addr":":2"},"storage":{"backend":"memory"},"reporting":{"bugsnag":{"api_key":"x"}}}`,
+			want: func(dir string) *config {
+				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "memory", logLevel: "info", dataDir: "data", baseDir: dir,
+					unknownKeys:   []string{"reporting", "server.htp_addr"},
+					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
+			},
+		},
+		// Issue 19: a string for trust_service meant in-process signing
+		// with keys in memory; v0.7.0 refuses it, and so do we, showing
+		// the right shape.
+		{name: "TrustServiceString", file: `{"server":{"http_addr":":1"},"trust_service":"remote"}`, wantErr: `trust_service must be an object, not the string "remote"; write "trust_service": {"type": "remote", ...}`},
+		{name: "SectionList", file: `{"server":{"http_addr":":1"},"storage":["sqlite3"]}`, wantErr: `storage must be an object, not a list; write "storage": {"backend": ..., ...}`},
+		{name: "SectionSecretNotEchoed", file: `{"server":{"http_addr":":1"},"storage":"postgres://u:secret@h/db"}`, wantErr: "storage must be an object, not a string"},
+		{name: "WrongTypeInt", file: `{"server":{"http_addr":":1","max_update_size":"big"}}`, wantErr: `server.max_update_size must be a whole number, got "big"`},
+		{name: "WrongTypeString", file: `{"server":{"http_addr":":1"},"auth":{"type":{"token":true}}}`, wantErr: "auth.type must be a string, not an object"},
+		{name: "WrongTypeList", file: `{"server":{"http_addr":":1"},"repositories":{"gun_prefixes":[1]}}`, wantErr: "repositories.gun_prefixes must be a list of strings, not a list"},
+		{name: "WrongTypeDuration", file: `{"server":{"http_addr":":1","idle_timeout":true}}`, wantErr: "server.idle_timeout must be a duration"},
 		{name: "MissingAddr", file: `{"storage":{"backend":"memory"}}`, wantErr: "server.http_addr is required"},
 		{name: "HalfTLS", file: `{"server":{"http_addr":":1","tls_cert_file":"c.pem"}}`, wantErr: "both a cert and key file"},
 		{name: "ClientCAWithoutTLS", file: `{"server":{"http_addr":":1","client_ca_file":"ca.pem"}}`, wantErr: "client_ca_file needs"},
@@ -148,7 +191,8 @@ func TestParseConfig(t *testing.T) {
 
 func TestRunFlags(t *testing.T) {
 	var out bytes.Buffer
-	if code := run([]string{"-help"}, &out, envFrom(nil)); code != 0 || !strings.Contains(out.String(), "NOTARY_SERVER_KEY_PASSPHRASE") || !strings.Contains(out.String(), "-config") {
+	if code := run([]string{"-help"}, &out, envFrom(nil)); code != 0 || !strings.Contains(out.String(), "NOTARY_SERVER_KEY_PASSPHRASE") || !strings.Contains(out.String(), "-config") ||
+		!strings.Contains(out.String(), "relative to the config file's directory") || !strings.Contains(out.String(), "tls_server_name") {
 		t.Errorf("-help: exit %d, output:\n%s", code, out.String())
 	}
 	out.Reset()
@@ -180,14 +224,15 @@ func TestRunRefusesBadTLS(t *testing.T) {
 func TestKeyPassphrase(t *testing.T) {
 	dir := t.TempDir()
 	log, _ := newLogger(&bytes.Buffer{}, "json", "info")
-	p, err := keyPassphrase(dir, envFrom(map[string]string{passphraseEnv: "from-env"}), log)
+	file := filepath.Join(dir, passphraseFile)
+	p, err := keyPassphrase(file, "", envFrom(map[string]string{passphraseEnv: "from-env"}), log)
 	if err != nil || p != "from-env" {
 		t.Fatalf("env passphrase: %q %v", p, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, passphraseFile)); !os.IsNotExist(err) {
 		t.Error("a passphrase file was written although the environment had one")
 	}
-	p1, err := keyPassphrase(dir, envFrom(nil), log)
+	p1, err := keyPassphrase(file, "", envFrom(nil), log)
 	if err != nil || len(p1) < 32 {
 		t.Fatalf("generated passphrase: %q %v", p1, err)
 	}
@@ -195,7 +240,7 @@ func TestKeyPassphrase(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("passphrase file mode %v (%v), want 0600", fi.Mode(), err)
 	}
-	p2, err := keyPassphrase(dir, envFrom(nil), log)
+	p2, err := keyPassphrase(file, "", envFrom(nil), log)
 	if err != nil || p2 != p1 {
 		t.Errorf("second start read %q (%v), want the stored %q", p2, err, p1)
 	}

@@ -54,13 +54,19 @@ With no -config it needs nothing: it listens on 127.0.0.1:4443 (plain
 HTTP, since no certificate is configured), stores metadata in SQLite and
 keeps its timestamp/snapshot keys, encrypted, in the same database, both
 under the data directory (-data-dir, $NOTARY_SERVER_DATA_DIR, default
-./notary-data). Keys are encrypted with $NOTARY_SERVER_KEY_PASSPHRASE; if it
-is unset, a random passphrase is generated on first start and kept (mode
-0600) in <data-dir>/key-passphrase.
+./notary-data, relative to the working directory). To listen elsewhere
+without a config file, set NOTARY_SERVER_SERVER_HTTP_ADDR (e.g. ":4443").
+Keys are encrypted with $NOTARY_SERVER_KEY_PASSPHRASE; if it is unset, a
+random passphrase is generated on first start and kept (mode 0600) in
+key-passphrase beside the SQLite database.
 
-Config file (JSON, v0.7.0's format; every key can be overridden by the
-environment variable NOTARY_SERVER_<SECTION>_<KEY>, e.g.
-NOTARY_SERVER_STORAGE_DB_URL):
+Config file (JSON, v0.7.0's format). Relative paths in it (certificates,
+CA files, a SQLite storage.db_url, auth.options' rootcertbundle and path)
+are relative to the config file's directory, wherever the server is
+started from. Every key can be overridden by the environment variable
+NOTARY_SERVER_<SECTION>_<KEY>, e.g. NOTARY_SERVER_STORAGE_DB_URL. Keys it
+does not read are logged as warnings; a section or key of the wrong type
+(e.g. "trust_service": "remote" for {"type": "remote", ...}) stops it.
 
   server.http_addr            listen address (required in a config file; e.g. ":4443")
   server.tls_cert_file        TLS certificate (PEM); with tls_key_file turns TLS on
@@ -72,6 +78,8 @@ NOTARY_SERVER_STORAGE_DB_URL):
   trust_service.key_algorithm ecdsa (default) | ed25519
   trust_service.hostname      signer host (remote); also port (7899),
   trust_service.tls_ca_file   tls_ca_file, tls_client_cert, tls_client_key
+  trust_service.tls_server_name  name the signer's certificate must carry
+                              (default: hostname)
   storage.backend             sqlite3 (default) | memory | postgres | mysql
   storage.db_url              database file or DSN (sqlite3 default:
                               <data-dir>/notary-server.db)
@@ -177,6 +185,9 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	}
 	slog.SetDefault(log)
 	log.Info("starting notary-server", "version", version, "go", runtime.Version(), "config", f.config)
+	for _, k := range cfg.unknownKeys {
+		log.Warn("ignoring unknown config key", "key", k, "config", f.config)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -194,6 +205,7 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	withAuth, err := auth.New(auth.Config{
 		Type:        cfg.authType,
 		Options:     cfg.authOptions,
+		BaseDir:     cfg.baseDir,
 		GUNPrefixes: cfg.gunPrefixes,
 		Logger:      log,
 	})
@@ -201,26 +213,29 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 		return err
 	}
 
-	store, closeStore, db, dialect, err := openStore(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	defer st.close()
 	if f.bootstrap {
 		log.Info("database schema is up to date", "backend", cfg.backend)
 		return nil
 	}
 
 	opts := server.Options{
-		Store:            store,
+		Store:            st.store,
 		KeyAlgorithm:     cfg.keyAlgorithm,
 		CurrentMaxAge:    cfg.currentMaxAge,
 		ConsistentMaxAge: cfg.consistentMaxAge,
 		GUNPrefixes:      cfg.gunPrefixes,
 		MaxUpdateSize:    cfg.maxUpdateSize,
-		Logger:           log,
+		// Inside the server's metrics and request log, so refusals are
+		// counted in /metrics like any response.
+		Middleware: withAuth,
+		Logger:     log,
 	}
-	closeKeys, err := setupKeys(ctx, cfg, &opts, db, dialect, lookup, log)
+	closeKeys, err := setupKeys(ctx, cfg, &opts, st.pool, st.dialect, lookup, log)
 	if err != nil {
 		return err
 	}
@@ -233,19 +248,28 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	if f.debug {
 		go serveDebug(log)
 	}
-	return listenAndServe(ctx, cfg, withAuth(srv), tlsConfig, log)
+	return listenAndServe(ctx, cfg, srv, tlsConfig, log)
 }
 
-// openStore opens the configured storage. For SQL backends it also returns
-// the connection pool, which the in-process key service shares.
-func openStore(ctx context.Context, cfg *config, log *slog.Logger) (storage.MetaStore, func(), *sqlPool, string, error) {
+// openedStore is the storage openStore opened.
+type openedStore struct {
+	store storage.MetaStore
+	close func()
+	// pool and dialect are the SQL connection pool and its dialect, which
+	// the in-process key service shares; nil and "" for memory storage.
+	pool    *sqlPool
+	dialect string
+}
+
+// openStore opens the configured storage.
+func openStore(ctx context.Context, cfg *config, log *slog.Logger) (*openedStore, error) {
 	if cfg.backend == "memory" {
 		log.Warn("using memory storage: all trust data is lost when the server stops")
-		return memory.New(), func() {}, nil, "", nil
+		return &openedStore{store: memory.New(), close: func() {}}, nil
 	}
 	if p := sqlitePath(cfg.dbURL); cfg.backend == "sqlite" && p != "" && p != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			return nil, nil, nil, "", fmt.Errorf("creating the database directory: %w", err)
+			return nil, fmt.Errorf("creating the database directory: %w", err)
 		}
 		// The database holds the (encrypted) signing keys: create it
 		// private; SQLite gives its -wal and -shm files the same mode.
@@ -257,19 +281,19 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (storage.Meta
 	defer cancel()
 	db, d, err := drivers.OpenDB(octx, cfg.backend, cfg.dbURL, drivers.Options{})
 	if err != nil {
-		return nil, nil, nil, "", fmt.Errorf("error starting %s driver: %w", cfg.backend, err)
+		return nil, fmt.Errorf("error starting %s driver: %w", cfg.backend, err)
 	}
 	st, err := sqlstore.Open(octx, db, d, sqlstore.Options{})
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, "", fmt.Errorf("opening %s storage: %w", cfg.backend, err)
+		return nil, fmt.Errorf("opening %s storage: %w", cfg.backend, err)
 	}
 	attrs := []any{"backend", cfg.backend}
 	if cfg.backend == "sqlite" {
 		attrs = append(attrs, "file", sqlitePath(cfg.dbURL))
 	}
 	log.Info("using SQL storage", attrs...)
-	return st, func() { st.Close() }, &sqlPool{db}, string(d), nil
+	return &openedStore{store: st, close: func() { st.Close() }, pool: &sqlPool{db}, dialect: string(d)}, nil
 }
 
 // sqlitePath is the file part of a SQLite DSN.
@@ -285,9 +309,9 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 	switch cfg.trustType {
 	case "remote":
 		addr := net.JoinHostPort(cfg.signerHost, cfg.signerPort)
-		tlsCfg, err := signer.LoadClientTLS(cfg.signerCA, cfg.signerCert, cfg.signerKey, cfg.signerHost)
+		tlsCfg, err := signerTLS(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("unable to configure TLS to the trust service: %w", err)
+			return nil, err
 		}
 		c, err := signer.Dial(addr, tlsCfg, signer.ClientOptions{})
 		if err != nil {
@@ -295,7 +319,7 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 		}
 		opts.Keys = newRemoteKeys(c)
 		opts.HealthChecks = map[string]server.HealthCheck{"Trust operational": c.CheckHealth}
-		log.Info("using remote signing service", "addr", addr, "key_algorithm", cfg.keyAlgorithm)
+		log.Info("using remote signing service", "addr", addr, "tls_server_name", cfg.signerServerName, "key_algorithm", cfg.keyAlgorithm)
 		return func() { c.Close() }, nil
 	}
 	if pool == nil {
@@ -309,7 +333,7 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 		// not do.
 		return nil, fmt.Errorf("set %s: with trust_service.type local and %s storage the signing keys are encrypted in the shared database with it", passphraseEnv, cfg.backend)
 	}
-	pass, err := keyPassphrase(cfg.dataDir, lookup, log)
+	pass, err := keyPassphrase(passphrasePath(cfg), filepath.Join(cfg.dataDir, passphraseFile), lookup, log)
 	if err != nil {
 		return nil, err
 	}
@@ -325,34 +349,56 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 	return func() {}, nil
 }
 
+// signerTLS is the client TLS configuration for the notary-signer: its
+// certificate must carry trust_service.tls_server_name (by default the
+// hostname dialled, as in v0.7.0).
+func signerTLS(cfg *config) (*tls.Config, error) {
+	c, err := signer.LoadClientTLS(cfg.signerCA, cfg.signerCert, cfg.signerKey, cfg.signerServerName)
+	if err != nil {
+		return nil, fmt.Errorf("unable to configure TLS to the trust service: %w", err)
+	}
+	return c, nil
+}
+
+// passphrasePath is where the generated key passphrase is kept: beside
+// the SQLite database it protects, so a server finds it whatever directory
+// it is started from. "" for an in-memory database (nothing to keep).
+func passphrasePath(cfg *config) string {
+	p := sqlitePath(cfg.dbURL)
+	if p == "" || p == ":memory:" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(p), passphraseFile)
+}
+
 // keyPassphrase returns the passphrase the server's keys are encrypted
-// with: $NOTARY_SERVER_KEY_PASSPHRASE, else the one kept in the data
-// directory, else a new random one written there (0600).
-func keyPassphrase(dataDir string, lookup func(string) (string, bool), log *slog.Logger) (string, error) {
+// with: $NOTARY_SERVER_KEY_PASSPHRASE, else the one kept in file, else a
+// new random one written there (0600). Earlier versions kept it in the
+// data directory (legacy) even when the database was elsewhere; a file
+// found there is still used, with a warning to move it. file "" means an
+// in-memory database: the passphrase is random and kept nowhere.
+func keyPassphrase(file, legacy string, lookup func(string) (string, bool), log *slog.Logger) (string, error) {
 	if v, ok := lookup(passphraseEnv); ok && v != "" {
 		return v, nil
 	}
-	file := filepath.Join(dataDir, passphraseFile)
-	b, err := os.ReadFile(file)
-	switch {
-	case err == nil:
-		p := strings.TrimSpace(string(b))
-		if p == "" {
-			return "", fmt.Errorf("%s is empty; set %s or remove the file", file, passphraseEnv)
-		}
-		if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			log.Warn("key passphrase file is readable by others; chmod 600 it", "file", file)
-		}
-		return p, nil
-	case !errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("reading the key passphrase: %w", err)
+	if file == "" {
+		return randomPassphrase()
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	p, err := readPassphrase(file, log)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return p, err
+	}
+	if legacy != "" && mustAbs(legacy) != mustAbs(file) {
+		if p, err := readPassphrase(legacy, log); err == nil {
+			log.Warn("using the key passphrase kept in the data directory by an earlier version; move it beside the database",
+				"file", mustAbs(legacy), "move_to", mustAbs(file))
+			return p, nil
+		}
+	}
+	if p, err = randomPassphrase(); err != nil {
 		return "", err
 	}
-	p := base64.RawURLEncoding.EncodeToString(raw)
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return "", err
 	}
 	fh, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -367,8 +413,44 @@ func keyPassphrase(dataDir string, lookup func(string) (string, bool), log *slog
 		return "", err
 	}
 	log.Warn("no "+passphraseEnv+" set: generated a random key passphrase and stored it next to the database; "+
-		"anyone who can read both can use the server's signing keys. Set "+passphraseEnv+" to keep it elsewhere.", "file", file)
+		"anyone who can read both can use the server's signing keys. Set "+passphraseEnv+" to keep it elsewhere.", "file", mustAbs(file))
 	return p, nil
+}
+
+// readPassphrase reads a kept passphrase; an error wrapping
+// os.ErrNotExist when there is none.
+func readPassphrase(file string, log *slog.Logger) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+		return "", fmt.Errorf("reading the key passphrase: %w", err)
+	}
+	p := strings.TrimSpace(string(b))
+	if p == "" {
+		return "", fmt.Errorf("%s is empty; set %s or remove the file", mustAbs(file), passphraseEnv)
+	}
+	if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("key passphrase file is readable by others; chmod 600 it", "file", mustAbs(file))
+	}
+	return p, nil
+}
+
+func randomPassphrase() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// mustAbs is p made absolute for messages (p itself if that fails).
+func mustAbs(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // serverTLS loads the server certificate (and client CA): TLS 1.2+, AEAD

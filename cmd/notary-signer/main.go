@@ -47,9 +47,12 @@ Only grpc.health.v1.Health may be asked without a client certificate, so
 load balancers can probe it. v0.7.0 makes client certificates optional
 when client_ca_file is unset; this signer refuses to start instead.
 
-Config file (JSON, v0.7.0's format; relative paths are relative to the
-file; every key can be overridden by the environment variable
-NOTARY_SIGNER_<SECTION>_<KEY>, e.g. NOTARY_SIGNER_STORAGE_DB_URL):
+Config file (JSON, v0.7.0's format). Relative paths in it (certificates,
+the CA bundle, a SQLite storage.db_url, pkcs11.module) are relative to the
+config file's directory, wherever the signer is started from. Every key
+can be overridden by the environment variable NOTARY_SIGNER_<SECTION>_<KEY>,
+e.g. NOTARY_SIGNER_STORAGE_DB_URL. Keys it does not read are logged as
+warnings; a section or key of the wrong type stops it.
 
   server.grpc_addr        listen address (required), e.g. ":7899"
   server.tls_cert_file    the signer's certificate (PEM, required)
@@ -303,6 +306,7 @@ func parseSubcommand(name string, args []string, e env) (*subOpts, *config, *slo
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	cfg.warnUnknown(log, f.config)
 	return f, cfg, log, nil
 }
 

@@ -76,6 +76,7 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 		}
 	}
 	log.Info("starting notary-signer", "version", version, "go", runtime.Version(), "config", f.config, "backend", cfg.backend)
+	cfg.warnUnknown(log, f.config)
 	if f.bootstrap {
 		return migrateSchema(ctx, cfg, e, log)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/notary-go/notary/internal/jsonconfig"
 	"github.com/notary-go/notary/trustpin"
 )
 
@@ -19,6 +20,44 @@ const (
 	configFileName   = "config.json"
 	defaultServerURL = "https://notary-server:4443"
 )
+
+// configKeys are the keys of the client config file (lower-cased, as
+// they are matched). Other keys load, with a warning naming each; a key
+// or section of the wrong type is an error.
+var configKeys = jsonconfig.Schema{
+	"trust_dir":                     jsonconfig.KindString,
+	"remote_server.url":             jsonconfig.KindString,
+	"remote_server.root_ca":         jsonconfig.KindString,
+	"remote_server.tls_client_cert": jsonconfig.KindString,
+	"remote_server.tls_client_key":  jsonconfig.KindString,
+	"remote_server.skiptlsverify":   jsonconfig.KindBool,
+	"remote_server.mirror":          jsonconfig.KindString,
+	"trust_pinning.certs":           jsonconfig.KindObject, // GUN → certificate IDs (checked in applyFile)
+	"trust_pinning.ca":              jsonconfig.KindObject, // GUN prefix → CA file
+	"trust_pinning.disable_tofu":    jsonconfig.KindBool,
+}
+
+// configHelp describes the config file in notary --help.
+const configHelp = `Config file (-c FILE, default ~/.notary/config.json; JSON, v0.7.0's
+format). Relative paths in it are relative to the config file's
+directory; relative paths given as flags are relative to the working
+directory. Keys it does not read are warned about; a section or key of
+the wrong type is an error. Flags override the file.
+
+  trust_dir                     trust directory (default ~/.notary; -d)
+  remote_server.url             notary server URL (default https://notary-server:4443; -s)
+  remote_server.root_ca         CA bundle the server's certificate must chain to (--tlscacert)
+  remote_server.tls_client_cert client certificate (--tlscert), with
+  remote_server.tls_client_key  its key (--tlskey)
+  remote_server.skipTLSVerify   true: do not verify the server's certificate
+  remote_server.mirror          static mirror for read-only commands (--mirror)
+  trust_pinning.certs           {"GUN": ["certificate ID", ...]}: pin root certificates
+  trust_pinning.ca              {"GUN prefix": "ca.crt"}: root certificates must chain to it
+  trust_pinning.disable_tofu    true: refuse a first root that nothing pins
+
+Environment: NOTARY_AUTH (base64 of user:password for the server),
+NOTARY_ROOT_PASSPHRASE, NOTARY_TARGETS_PASSPHRASE,
+NOTARY_SNAPSHOT_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE.`
 
 // fileConfig is the client config file (v1 §7.4, docs/reference/client-config.md).
 // Keys are matched case-insensitively, as viper does.
@@ -76,6 +115,13 @@ func (a *app) loadSettings() (*settings, error) {
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
+		unknown, err := configKeys.CheckJSON(data)
+		if err != nil {
+			return nil, fmt.Errorf("error parsing config file %s: %w", absFromCwd(path), err)
+		}
+		for _, k := range unknown {
+			a.warnf("ignoring unknown key %q in config file %s", k, absFromCwd(path))
+		}
 		if err := s.applyFile(path, data, home); err != nil {
 			return nil, err
 		}

@@ -123,7 +123,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "notary",
 		Short:         "Notary allows the creation of trusted collections.",
-		Long:          "Notary allows the creation and management of collections of signed targets, allowing the signing and validation of arbitrary content.",
+		Long:          "Notary allows the creation and management of collections of signed targets, allowing the signing and validation of arbitrary content.\n\n" + configHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

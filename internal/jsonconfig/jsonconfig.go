@@ -2,7 +2,9 @@
 // notary-signer with v1's (viper's) lookup rules: keys are
 // case-insensitive, an environment variable PREFIX_SECTION_KEY overrides
 // the file's section.key (viper AutomaticEnv with "." → "_"), and relative
-// paths resolve against the file's directory.
+// paths resolve against the file's directory (never the working
+// directory, so a service finds its files wherever it is started from).
+// Check compares a file with the keys a program reads.
 package jsonconfig
 
 import (
@@ -19,6 +21,7 @@ import (
 // Config is a parsed JSON config file together with its environment.
 type Config struct {
 	file   string         // "" without a config file
+	dir    string         // absolute directory of file; "" without one
 	prefix string         // e.g. "NOTARY_SERVER"
 	tree   map[string]any // lowercased keys
 	lookup func(string) (string, bool)
@@ -33,9 +36,16 @@ func Load(file, envPrefix string, lookup func(string) (string, bool)) (*Config, 
 	if file == "" {
 		return c, nil
 	}
-	b, err := os.ReadFile(file)
+	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, fmt.Errorf("could not read config at %s: %w", file, err)
+	}
+	c.dir = filepath.Dir(abs)
+	b, err := os.ReadFile(abs)
+	if err != nil {
+		// The error names the absolute path: "no such file" for a
+		// relative name says nothing about where it was looked for.
+		return nil, fmt.Errorf("could not read config: %w", err)
 	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -62,6 +72,26 @@ func lowerKeys(m map[string]any) map[string]any {
 
 // File is the config file's name, "" without one.
 func (c *Config) File() string { return c.file }
+
+// Dir is the absolute directory of the config file, which relative paths
+// in it are relative to; "" without a config file.
+func (c *Config) Dir() string { return c.dir }
+
+// Resolve makes a path from the config absolute: against the file's
+// directory, or without a config file (the value then comes from the
+// environment) against the working directory. "" stays "".
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if c.dir == "" {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
 
 // LookupEnv reads an environment variable through the Config's lookup.
 func (c *Config) LookupEnv(name string) (string, bool) { return c.lookup(name) }
@@ -188,12 +218,59 @@ func (c *Config) Strings(key string) ([]string, error) {
 	return nil, fmt.Errorf("config: %s must be a list of strings", key)
 }
 
-// Path reads a file path, relative to the config file's directory (v1
-// GetPathRelativeToConfig).
+// ResolveSQLite resolves the file of a SQLite DSN from the config ("x.db",
+// "file:x.db?_pragma=..."), as Resolve does; ":memory:" and URIs with an
+// authority ("file://...") are returned as they are.
+func (c *Config) ResolveSQLite(dsn string) string {
+	p, query, hasQuery := strings.Cut(dsn, "?")
+	scheme := ""
+	if strings.HasPrefix(p, "file:") {
+		scheme, p = "file:", strings.TrimPrefix(p, "file:")
+	}
+	if p == "" || p == ":memory:" || strings.HasPrefix(p, "//") {
+		return dsn
+	}
+	out := scheme + c.Resolve(p)
+	if hasQuery {
+		out += "?" + query
+	}
+	return out
+}
+
+// Path reads a file path; a relative one is made absolute against the
+// config file's directory (v1 GetPathRelativeToConfig), also when it comes
+// from the environment, so errors name the full path.
 func (c *Config) Path(key string) (string, error) {
 	p, err := c.String(key)
-	if err != nil || p == "" || filepath.IsAbs(p) || c.file == "" {
-		return p, err
+	if err != nil {
+		return "", err
 	}
-	return filepath.Clean(filepath.Join(filepath.Dir(c.file), p)), nil
+	return c.Resolve(p), nil
 }
+
+// A Reader reads several keys into variables and keeps the first error, so
+// a config section reads as a list of keys.
+type Reader struct {
+	c   *Config
+	err error
+}
+
+// Reader returns a Reader of c.
+func (c *Config) Reader() *Reader { return &Reader{c: c} }
+
+// String reads key into dst (see Config.String).
+func (r *Reader) String(key string, dst *string) {
+	if r.err == nil {
+		*dst, r.err = r.c.String(key)
+	}
+}
+
+// Path reads key into dst (see Config.Path).
+func (r *Reader) Path(key string, dst *string) {
+	if r.err == nil {
+		*dst, r.err = r.c.Path(key)
+	}
+}
+
+// Err is the first error met.
+func (r *Reader) Err() error { return r.err }
