@@ -206,7 +206,10 @@ func (t *AuthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The credentials or token did not do: say which it was.
 	_, again := parseChallenge(resp.Header.Get("WWW-Authenticate"))
 	discard(resp)
-	ae := &AuthError{Server: t.origin, Realm: params["realm"], User: user, Scope: t.scope(), Granted: tok.granted, Status: resp.StatusCode, Reason: again["error"]}
+	ae := &AuthError{Server: t.origin, Realm: params["realm"], User: user, Scope: t.scope(), Granted: tok.granted, Status: resp.StatusCode, Reason: again["error"], Needed: again["scope"]}
+	if ae.Needed == "" {
+		ae.Needed = params["scope"]
+	}
 	switch {
 	case strings.EqualFold(scheme, "basic") && resp.StatusCode == http.StatusUnauthorized:
 		ae.Kind = AuthCredentialsRefused
@@ -446,6 +449,9 @@ type AuthError struct {
 	// Granted is what the token server granted, when the token says
 	// (nil: unknown).
 	Granted []string
+	// Needed is the access the server's challenge asked for, if it said
+	// (e.g. "repository:<gun>:push,pull").
+	Needed string
 	// Status is the HTTP status of the refusal (401 or 403).
 	Status int
 	// Reason is the error parameter of the server's challenge
@@ -469,7 +475,11 @@ func (e *AuthError) Error() string {
 		}
 		return fmt.Sprintf("the server refused the user name or password of %q", e.User)
 	}
-	msg := fmt.Sprintf("%q is not allowed %s", e.User, e.Scope)
+	need := e.Needed
+	if need == "" {
+		need = e.Scope
+	}
+	msg := fmt.Sprintf("%q is not allowed %s", e.User, need)
 	if e.Granted != nil {
 		g := "nothing"
 		if len(e.Granted) > 0 {
