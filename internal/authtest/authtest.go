@@ -40,12 +40,11 @@ type Setup struct {
 	requests []string
 }
 
-// New starts a Setup for gun. hook, if not nil, sees every server request
-// first and answers it by returning true.
-func New(t testing.TB, gun string, hook func(http.ResponseWriter, *http.Request) bool) *Setup {
+// Issuer returns the token server of notary-auth for service, signing
+// with key (chain: its certificate, leaf first), with the users Admin and
+// Reader and their rights on gun.
+func Issuer(t testing.TB, gun, service string, key crypto.Signer, chain []*x509.Certificate) http.Handler {
 	t.Helper()
-	ca := testpki.New(t, "token CA")
-	leaf := ca.Issue(t, "token signer", testpki.Options{})
 	var lines []string
 	for _, u := range [][2]string{{Admin, AdminPassword}, {Reader, ReaderPassword}} {
 		l, err := htpasswd.Line(u[0], u[1], 4) // the lowest bcrypt cost: tests only
@@ -65,15 +64,24 @@ func New(t testing.TB, gun string, hook func(http.ResponseWriter, *http.Request)
 	if err != nil {
 		t.Fatal(err)
 	}
-	discard := slog.New(slog.DiscardHandler)
 	iss, err := issuer.New(issuer.Options{
-		Issuer: "notary-auth", Services: []string{"notary"},
-		Key: leaf.TLS.PrivateKey.(crypto.Signer), Chain: []*x509.Certificate{leaf.Cert},
-		Users: users, ACL: acl, Logger: discard,
+		Issuer: "notary-auth", Services: []string{service},
+		Key: key, Chain: chain, Users: users, ACL: acl, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return iss
+}
+
+// New starts a Setup for gun. hook, if not nil, sees every server request
+// first and answers it by returning true.
+func New(t testing.TB, gun string, hook func(http.ResponseWriter, *http.Request) bool) *Setup {
+	t.Helper()
+	ca := testpki.New(t, "token CA")
+	leaf := ca.Issue(t, "token signer", testpki.Options{})
+	iss := Issuer(t, gun, "notary", leaf.TLS.PrivateKey.(crypto.Signer), []*x509.Certificate{leaf.Cert})
+	discard := slog.New(slog.DiscardHandler)
 	s := &Setup{}
 	s.Tokens = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _, _ := r.BasicAuth()
