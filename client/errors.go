@@ -95,7 +95,9 @@ type RepositoryExistsError struct {
 }
 
 func (e *RepositoryExistsError) Error() string {
-	return fmt.Sprintf("%s already has trust data for %s: it cannot be initialized again (publish changes to it, or delete it with the remote option first)", e.Server, e.GUN)
+	// v0.7.0's words (its server's refusal of the new root) follow ours,
+	// for scripts that match them.
+	return fmt.Sprintf("%s already has trust data for %s: it cannot be initialized again (publish changes to it, or delete it with the remote option first): %s: %s", e.Server, e.GUN, api.TextRootRotationFailed, api.TextCertsMismatch)
 }
 
 // Unwrap returns ErrRepositoryExists.
