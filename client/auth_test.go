@@ -77,10 +77,17 @@ func TestTokenAuthRotation(t *testing.T) {
 			}
 		})
 	}
+	// The token server, on another port than the trust server, is the
+	// realm the server's challenge names: it gets the credentials.
+	asAdmin := false
 	for _, r := range s.TokenRequests() {
 		if strings.Contains(r, "registry:catalog") {
 			t.Errorf("asked for the catalog scope: %q", r)
 		}
+		asAdmin = asAdmin || r == "repository:"+testGUN+":* admin"
+	}
+	if !asAdmin {
+		t.Errorf("no token request as admin for %s:* in %q", testGUN, s.TokenRequests())
 	}
 }
 
