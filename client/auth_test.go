@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/notary-go/notary/client"
 	"github.com/notary-go/notary/internal/authtest"
@@ -258,5 +259,136 @@ func TestAuthTransportPlainRealm(t *testing.T) {
 	}
 	if len(tokens.auths) != 0 {
 		t.Errorf("the plain HTTP realm was asked: %q", tokens.auths)
+	}
+}
+
+// TestAuthTransportBasic: the three refusals under Basic auth, and a 403
+// after good credentials.
+func TestAuthTransportBasic(t *testing.T) {
+	good := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:secret"))
+	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		switch a := r.Header.Get("Authorization"); {
+		case a == good && r.Method == http.MethodDelete:
+			w.WriteHeader(http.StatusForbidden)
+		case a == good:
+			_, _ = io.WriteString(w, "{}")
+		default:
+			basicChallenge(w, r)
+		}
+	})
+	for _, tc := range []struct {
+		name, user, pass, method string
+		want                     error
+	}{
+		{"no credentials", "", "", http.MethodGet, client.ErrCredentialsRequired},
+		{"wrong password", "alice", "nope", http.MethodGet, client.ErrCredentialsRefused},
+		{"forbidden", "alice", "secret", http.MethodDelete, client.ErrAccessDenied},
+		{"accepted", "alice", "secret", http.MethodGet, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			at, err := client.NewAuthTransport(client.AuthOptions{ServerURL: srv.URL, GUN: testGUN,
+				Credentials: func() (string, string) { return tc.user, tc.pass }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(tc.method, srv.URL+"/v2/", nil)
+			resp, err := (&http.Client{Transport: at}).Do(req)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			if tc.want == nil {
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("got %v, %v", resp, err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) || !errors.Is(err, client.ErrUnauthorized) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestAuthTransportTokenLifetime: a token is reused until it expires by
+// the injected clock, then fetched anew; a token the server calls
+// invalid_token is not reused.
+func TestAuthTransportTokenLifetime(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		issued  int
+		revoked = map[string]bool{} // answered with error="invalid_token"
+		stale   = map[string]bool{} // answered with a plain challenge
+	)
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		issued++
+		n := issued
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"token":"tok`+string(rune('0'+n))+`","expires_in":300}`)
+	}))
+	defer tokens.Close()
+	var srvURL string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := r.Header.Get("Authorization")
+		mu.Lock()
+		bad, old := revoked[a], stale[a]
+		mu.Unlock()
+		if strings.HasPrefix(a, "Bearer tok") && !bad && !old {
+			_, _ = io.WriteString(w, "{}")
+			return
+		}
+		h := `Bearer realm="` + tokens.URL + `/token",service="notary"`
+		if bad {
+			h += `,error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", h)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	srvURL = srv.URL
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	at, err := client.NewAuthTransport(client.AuthOptions{ServerURL: srvURL, GUN: testGUN, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: at}
+	get := func() error {
+		resp, err := hc.Get(srvURL + "/v2/" + testGUN + "/_trust/tuf/root.json")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return issued }
+	for range 3 {
+		if err := get(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d tokens for three requests within the lifetime, want 1", n)
+	}
+	// The server revokes tok1: the next request gets a new token.
+	mu.Lock()
+	revoked["Bearer tok1"] = true
+	mu.Unlock()
+	if err := get(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("%d tokens after a revocation, want 2", n)
+	}
+	// Past its lifetime tok2 is refused without a reason: only our clock
+	// says to fetch a new one rather than send tok2 again.
+	now = now.Add(301 * time.Second)
+	mu.Lock()
+	stale["Bearer tok2"] = true
+	mu.Unlock()
+	if err := get(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Errorf("%d tokens after expiry, want 3", n)
 	}
 }
