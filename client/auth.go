@@ -146,6 +146,13 @@ func (t *AuthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		first.Header.Set("Authorization", last)
 	}
 	resp, err := t.base.RoundTrip(first)
+	if err == nil && resp.StatusCode == http.StatusForbidden && first != req {
+		// Our accepted credentials, refused for this request: not allowed.
+		user, _ := t.opts.Credentials()
+		_, params := parseChallenge(resp.Header.Get("WWW-Authenticate"))
+		discard(resp)
+		return nil, &AuthError{Kind: AuthAccessDenied, Server: t.origin, User: user, Scope: t.scope(), Status: http.StatusForbidden, Reason: params["error"], Needed: params["scope"]}
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}

@@ -284,12 +284,21 @@ func TestAuthTransportBasic(t *testing.T) {
 		{"wrong password", "alice", "nope", http.MethodGet, client.ErrCredentialsRefused},
 		{"forbidden", "alice", "secret", http.MethodDelete, client.ErrAccessDenied},
 		{"accepted", "alice", "secret", http.MethodGet, nil},
+		{"forbidden after accepted", "alice", "secret", http.MethodDelete, client.ErrAccessDenied},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			at, err := client.NewAuthTransport(client.AuthOptions{ServerURL: srv.URL, GUN: testGUN,
 				Credentials: func() (string, string) { return tc.user, tc.pass }})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.name == "forbidden after accepted" {
+				// The credentials are accepted first, then sent unasked.
+				resp, err := (&http.Client{Transport: at}).Get(srv.URL + "/v2/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
 			}
 			req, _ := http.NewRequest(tc.method, srv.URL+"/v2/", nil)
 			resp, err := (&http.Client{Transport: at}).Do(req)
