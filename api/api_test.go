@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -301,5 +302,25 @@ func TestClient(t *testing.T) {
 	}
 	if _, err := api.NewClient("not a url", "g", api.ClientOptions{}); err == nil {
 		t.Error("NewClient accepted a relative URL")
+	}
+}
+
+func TestIsNoTimestampKey(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"v1's refusal", &api.ValidationError{Name: api.ErrNameBadRoot, Msg: api.TextNoTimestampKey}, true},
+		{"wrapped", fmt.Errorf("publish: %w", &api.ValidationError{Name: api.ErrNameBadRoot, Msg: api.TextNoTimestampKey}), true},
+		{"another root refusal", &api.ValidationError{Name: api.ErrNameBadRoot, Msg: api.TextRootRotationFailed + ": " + api.TextCertsMismatch}, false},
+		{"another role", &api.ValidationError{Name: api.ErrNameBadTargets, Msg: api.TextNoTimestampKey}, false},
+		{"not a validation error", errors.New(api.TextNoTimestampKey), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := api.IsNoTimestampKey(tc.err); got != tc.want {
+				t.Errorf("IsNoTimestampKey = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

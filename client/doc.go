@@ -17,8 +17,20 @@
 // pinning configuration (package trustpin). A GUN can never name a path
 // outside the trust directory (ValidateGUN).
 //
+// A server behind authentication (registry token auth as notary-auth or a
+// Docker registry's token server provide, or Basic auth) is reached
+// through an http.Client whose Transport is an AuthTransport
+// (Options.HTTPClient): it sends credentials to the trust server's own
+// origin and the token server its challenge names, and to nothing else
+// (never to a mirror, nor to where a redirect leads). A refusal is an
+// *AuthError that says whether credentials were missing, refused, or not
+// enough for the action on the GUN.
+//
 // Errors are typed (ServerError, RepositoryNotExistError,
 // PublishConflictError, ExpiredMetadataError, ...) and match the sentinels
 // of this package with errors.Is; their messages say what went wrong in
-// terms a person can act on.
+// terms a person can act on. The errors of the packages below (api's
+// ValidationError, collection's key errors) are re-exported here, so a
+// program can match everything a Repository returns by importing client
+// alone.
 package client

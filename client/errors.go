@@ -34,7 +34,10 @@ var (
 	// ErrTLS: the TLS handshake with the server failed (unknown
 	// authority, wrong host name, client certificate refused, ...).
 	ErrTLS = errors.New("TLS handshake with the trust server failed")
-	// ErrUnauthorized: the server wants credentials (HTTP 401).
+	// ErrUnauthorized: the server refused the request for want of
+	// authorization (HTTP 401). ErrCredentialsRequired,
+	// ErrCredentialsRefused and ErrAccessDenied say why, when the
+	// AuthTransport could tell.
 	ErrUnauthorized = errors.New("trust server requires authentication")
 	// ErrServerUnavailable: the server answered with a 5xx status.
 	ErrServerUnavailable = errors.New("trust server unavailable")
@@ -84,7 +87,9 @@ type RepositoryExistsError struct {
 }
 
 func (e *RepositoryExistsError) Error() string {
-	return fmt.Sprintf("%s already has trust data for %s: it cannot be initialized again (publish changes to it, or delete it with the remote option first)", e.Server, e.GUN)
+	// v0.7.0's words (its server's refusal of the new root) follow ours,
+	// for scripts that match them.
+	return fmt.Sprintf("%s already has trust data for %s: it cannot be initialized again (publish changes to it, or delete it with the remote option first): %s: %s", e.Server, e.GUN, api.TextRootRotationFailed, api.TextCertsMismatch)
 }
 
 // Unwrap returns ErrRepositoryExists.
@@ -121,6 +126,15 @@ func (e *ServerError) Error() string {
 	case KindTLS:
 		return fmt.Sprintf("TLS connection to the trust server at %s failed (%s): %v", e.Server, e.Op, rootCause(e.Err))
 	case KindUnauthorized:
+		var ae *AuthError
+		switch {
+		case errors.As(e.Err, &ae) && ae.Kind == AuthNoCredentials:
+			return fmt.Sprintf("the trust server at %s requires authentication (%s): %v", e.Server, e.Op, ae)
+		case errors.As(e.Err, &ae) && ae.Kind == AuthCredentialsRefused:
+			return fmt.Sprintf("the trust server at %s refused the credentials (%s): %v", e.Server, e.Op, ae)
+		case errors.As(e.Err, &ae):
+			return fmt.Sprintf("the trust server at %s refused the %s: %v", e.Server, e.Op, ae)
+		}
 		return fmt.Sprintf("the trust server at %s requires authentication (%s: HTTP 401)", e.Server, e.Op)
 	case KindUnavailable:
 		if e.Status != 0 {
@@ -230,8 +244,16 @@ func serverError(server, op string, err error) error {
 	if errors.As(err, &st) {
 		se.Status = st.Status
 	}
-	var ne *api.NetworkError
+	var (
+		ne *api.NetworkError
+		ae *AuthError
+	)
 	switch {
+	case errors.As(err, &ae):
+		// Before NetworkError: the AuthTransport reports a refusal as a
+		// transport error, which the api.Client wraps.
+		se.Kind = KindUnauthorized
+		se.Status = ae.Status
 	case errors.As(err, &ne):
 		if isTLSError(err) {
 			se.Kind = KindTLS

@@ -448,7 +448,7 @@ func (r *Repository) signAndUpload(ctx context.Context, c *api.Client, coll *col
 		return nil, err
 	}
 	for _, w := range coll.Warnings() {
-		r.warn(errors.New(w))
+		r.warn(w)
 	}
 	if initial {
 		// Delegations loaded from the cache but not re-signed go up as
@@ -482,10 +482,7 @@ func (r *Repository) signAndUpload(ctx context.Context, c *api.Client, coll *col
 // isMissingTimestampKey recognises the server's refusal of a root whose
 // timestamp key it does not hold (v1: ErrBadRoot "no  timestamp keys
 // exist on the server").
-func isMissingTimestampKey(err error) bool {
-	var ve *api.ValidationError
-	return errors.As(err, &ve) && ve.Name == api.ErrNameBadRoot && strings.Contains(ve.Msg, "timestamp keys")
-}
+func isMissingTimestampKey(err error) bool { return api.IsNoTimestampKey(err) }
 
 // legacyRootKeys returns the root keys of up to n root versions before
 // current (n < 0: all of them), from <v>.root.json on the server, so a

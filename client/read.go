@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/tuf"
 	"github.com/notary-go/notary/update"
@@ -76,8 +76,13 @@ func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source
 		if errors.As(w, &re) && invalid[re.Role] != nil {
 			continue // already said
 		}
-		if strings.Contains(w.Error(), "skipping invalid delegation") {
-			continue
+		var sd *update.SkippedDelegationWarning
+		if errors.As(w, &sd) {
+			continue // already said, as an InvalidDelegationWarning
+		}
+		var ct *update.CachedTimestampWarning
+		if repo.Offline != nil && errors.As(w, &ct) {
+			continue // already said, as an OfflineWarning
 		}
 		r.warn(&Notice{Err: w})
 	}
@@ -127,7 +132,12 @@ type OfflineWarning struct {
 }
 
 func (w *OfflineWarning) Error() string {
-	return fmt.Sprintf("could not read %s from %s (%v); using the trust data cached in the trust directory, which may not be the newest", w.GUN, w.Source, rootCause(w.Err))
+	// Both keep v0.7.0's words ("Error while downloading remote metadata,
+	// using cached timestamp"), which scripts written for it match.
+	if errors.Is(w.Err, update.ErrNotFound) {
+		return fmt.Sprintf("%s was reached, but no longer has trust data for %s (deleted from the server?); using the trust data cached in the trust directory, which may be out of date (%s)", w.Source, w.GUN, api.TextCachedTimestamp)
+	}
+	return fmt.Sprintf("could not read %s from %s (%v); using the trust data cached in the trust directory, which may not be the newest (%s)", w.GUN, w.Source, rootCause(w.Err), api.TextCachedTimestamp)
 }
 
 // Unwrap returns update.ErrOffline and the cause.

@@ -31,9 +31,12 @@ type Options struct {
 	// data, and is where metadata is read from unless Remote is set.
 	// Empty: no server; reads use the cache only.
 	ServerURL string
-	// HTTPClient sends every request to the server and to an HTTP mirror:
-	// TLS (CA, client certificates), authentication, proxies and timeouts
-	// are configured on its Transport. nil: http.DefaultClient.
+	// HTTPClient sends every request to the server: TLS (CA, client
+	// certificates), authentication (an AuthTransport), proxies and
+	// timeouts are configured on its Transport. nil: http.DefaultClient.
+	// An HTTP mirror gets the client given to MirrorRemote; an
+	// AuthTransport never authenticates to a mirror, but a client without
+	// one is the safer choice for it.
 	HTTPClient *http.Client
 	// API overrides the client built from ServerURL and HTTPClient.
 	API *api.Client

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 
@@ -73,7 +74,7 @@ type Collection struct {
 	tsFile       []byte
 
 	dropped  []keys.PublicKey
-	warnings []string
+	warnings []error
 }
 
 // targetsRole is the metadata of "targets" or a delegated role.
@@ -331,15 +332,18 @@ func (c *Collection) DroppedKeys() []keys.PublicKey { return slices.Clone(c.drop
 // Warnings returns what v1 would log as warnings while applying edits:
 // delegations left with fewer keys than their threshold, key purges
 // skipped for lack of a signing key.
-func (c *Collection) Warnings() []string { return slices.Clone(c.warnings) }
+// They are typed (*UnderThresholdWarning, *PurgeSkippedWarning).
+func (c *Collection) Warnings() []error { return slices.Clone(c.warnings) }
 
-// warnf records a warning once (v1 logs some twice, e.g. once per
-// visitor of a delegation create).
-func (c *Collection) warnf(format string, args ...any) {
-	w := fmt.Sprintf(format, args...)
-	if !slices.Contains(c.warnings, w) {
-		c.warnings = append(c.warnings, w)
+// warn records a warning once (v1 logs some twice, e.g. once per visitor
+// of a delegation create).
+func (c *Collection) warn(w error) {
+	for _, x := range c.warnings {
+		if reflect.DeepEqual(x, w) {
+			return
+		}
 	}
+	c.warnings = append(c.warnings, w)
 }
 
 // clone returns a deep copy of the editable state, sharing the key cache

@@ -126,7 +126,7 @@ func (c *Collection) updateDelegation(ctx context.Context, role string, e delega
 		}
 	}
 	if len(dr.KeyIDs) < dr.Threshold {
-		c.warnf("role %s has fewer keys than its threshold of %d; it will not be usable until keys are added to it", role, dr.Threshold)
+		c.warn(&UnderThresholdWarning{Role: role, Threshold: dr.Threshold})
 	}
 
 	// Commit.
@@ -228,7 +228,7 @@ func (c *Collection) purge(ctx context.Context, start string, purge map[string]b
 			return nil
 		}
 		if err := c.verifyCanSign(ctx, d.Name); err != nil {
-			c.warnf("role %s contains keys being purged but you do not have the necessary keys present to sign it; keys will not be purged from %s or its immediate children", d.Name, d.Name)
+			c.warn(&PurgeSkippedWarning{Role: d.Name, Err: err})
 			return nil
 		}
 		for _, id := range doomed {
@@ -240,7 +240,7 @@ func (c *Collection) purge(ctx context.Context, start string, purge map[string]b
 			}
 			dr.KeyIDs = subtract(dr.KeyIDs, doomed)
 			if len(dr.KeyIDs) < dr.Threshold {
-				c.warnf("role %s has fewer keys than its threshold of %d; it will not be usable until keys are added to it", dr.Name, dr.Threshold)
+				c.warn(&UnderThresholdWarning{Role: dr.Name, Threshold: dr.Threshold})
 			}
 		}
 		r.dirty = true

@@ -100,6 +100,10 @@ type OfflineError struct {
 }
 
 func (e *OfflineError) Error() string {
+	if errors.Is(e.Err, ErrNotFound) {
+		// The remote answered: the data is gone, not the server.
+		return fmt.Sprintf("update: the server was reached but no longer has %s (its trust data may have been deleted): %v", e.File, e.Err)
+	}
 	return fmt.Sprintf("update: server unreachable while fetching %s: %v", e.File, e.Err)
 }
 

@@ -25,6 +25,8 @@ type Repo struct {
 	Offline *OfflineError
 	// Warnings lists what went wrong without stopping the update: skipped
 	// delegations, cache writes refused, cached files ignored or deleted.
+	// They are typed (see SkippedDelegationWarning and the other
+	// *Warning types): match them with errors.As.
 	Warnings []error
 
 	set     *TrustedSet

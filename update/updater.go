@@ -197,7 +197,7 @@ func (r *run) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
 		return nil, &RetryError{Err: err, Cause: cause}
 	}
 	r.invalid, r.offline, r.floored = nil, nil, map[string]bool{}
-	r.warn(fmt.Errorf("%w; retrying after a root update", cause))
+	r.warn(&RetryWarning{Err: cause})
 	if err := r.setBaseFloors(set); err != nil {
 		return nil, &RetryError{Err: err, Cause: cause}
 	}
@@ -319,7 +319,7 @@ func (r *run) updateRoot(set *TrustedSet) error {
 	r.store(tuf.RoleRoot, set.Bytes(tuf.RoleRoot))
 	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
 		if _, still := set.Floor(role); had[role] && !still {
-			r.warn(fmt.Errorf("update: %s keys were rotated in root version %d; discarding the cached %s", role, set.Root().Version, role))
+			r.warn(&KeysRotatedWarning{Role: role, RootVersion: set.Root().Version})
 			r.store(role, nil)
 		}
 	}
@@ -411,7 +411,7 @@ func (r *run) timestamp(set *TrustedSet) error {
 	}
 	r.offline = off
 	if !errors.Is(err, errCacheOnly) {
-		r.warn(fmt.Errorf("update: using the cached timestamp, which may not be the newest: %w", err))
+		r.warn(&CachedTimestampWarning{File: file, Err: err})
 	}
 	return nil
 }
@@ -503,7 +503,7 @@ func (r *run) targets(set *TrustedSet) error {
 				return err
 			}
 			r.invalid[it.name] = err
-			r.warn(fmt.Errorf("update: skipping invalid delegation %s: %w", it.name, err))
+			r.warn(&SkippedDelegationWarning{Role: it.name, Err: err})
 			continue
 		}
 		r.store(it.name, data)
@@ -608,7 +608,7 @@ func (r *run) store(role string, data []byte) {
 		return
 	}
 	if err := r.u.opts.Cache.Store(role, old, data); err != nil {
-		r.warn(fmt.Errorf("update: not caching %s: %w", role, err))
+		r.warn(&CacheWriteWarning{Role: role, Err: err})
 		return
 	}
 	r.cache[role] = slices.Clone(data)

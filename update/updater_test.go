@@ -519,8 +519,15 @@ func TestDelegationsSkipped(t *testing.T) {
 			if _, err := repo.Lookup("v1.0"); err != nil {
 				t.Errorf("Lookup(v1.0): %v", err)
 			}
-			if len(repo.Warnings) == 0 {
-				t.Error("no warning")
+			var skipped []string
+			for _, w := range repo.Warnings {
+				var sd *update.SkippedDelegationWarning
+				if errors.As(w, &sd) {
+					skipped = append(skipped, sd.Role)
+				}
+			}
+			if len(skipped) != 1 || skipped[0] != "targets/releases" {
+				t.Errorf("skipped-delegation warnings for %q in %v, want one for targets/releases", skipped, repo.Warnings)
 			}
 			var st update.DelegationStatus
 			for _, d := range repo.Delegations() {
@@ -721,7 +728,8 @@ func TestCacheWriteConflict(t *testing.T) {
 	}
 	var found bool
 	for _, w := range repo.Warnings {
-		found = found || errors.Is(w, update.ErrWriteConflict)
+		var cw *update.CacheWriteWarning
+		found = found || errors.As(w, &cw) && cw.Role == tuf.RoleTargets && errors.Is(w, update.ErrWriteConflict)
 	}
 	if !found {
 		t.Errorf("warnings %v, want a write conflict", repo.Warnings)

@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/client"
-	"github.com/notary-go/notary/collection"
 	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/passphrase"
-	"github.com/notary-go/notary/tuf"
 )
 
 // printError prints a failure as v1 does ("* fatal: <message>"), on
@@ -59,14 +56,14 @@ func (a *app) hints(err error) []string {
 		case client.KindTLS:
 			out = append(out, tlsHints(se.Err)...)
 		case client.KindUnauthorized:
-			out = append(out, "the server wants credentials: set NOTARY_AUTH to the base64 of <username>:<password>")
+			out = append(out, a.authHints(err)...)
 		case client.KindUnavailable:
 			out = append(out, "the server (or its signing service) is failing: try again later, or ask its operator")
 		case client.KindRejected:
-			var ve *api.ValidationError
+			var ve *client.ValidationError
 			if errors.As(err, &ve) {
 				switch ve.Name {
-				case api.ErrNameBadRoot, api.ErrNameBadTargets, api.ErrNameBadSnapshot, api.ErrNameBadHierarchy:
+				case client.ValidationBadRoot, client.ValidationBadTargets, client.ValidationBadSnapshot, client.ValidationBadHierarchy:
 					out = append(out, fmt.Sprintf("the server refused the signed metadata; `notary list %s` shows whether your trust data is current, `notary status %s` what is staged", gun, gun))
 				}
 			}
@@ -76,13 +73,13 @@ func (a *app) hints(err error) []string {
 	var exp *client.ExpiredMetadataError
 	if errors.As(err, &exp) {
 		switch {
-		case exp.Role == tuf.RoleRoot:
+		case exp.Role == client.RoleRoot:
 			out = append(out, fmt.Sprintf("the publisher re-signs root (and renews its certificate) with the root key: `notary publish %s`", gun))
-		case exp.Role == tuf.RoleTimestamp:
+		case exp.Role == client.RoleTimestamp:
 			out = append(out, "the trust server signs the timestamp and renews it when asked: check the server, its signer, and this machine's clock")
-		case exp.Role == tuf.RoleSnapshot:
+		case exp.Role == client.RoleSnapshot:
 			out = append(out, fmt.Sprintf("if you hold the snapshot key, `notary publish %s` re-signs it; if the server manages it, check the server and this machine's clock", gun))
-		case tuf.IsTargetsRole(exp.Role):
+		case client.IsTargetsRole(exp.Role):
 			out = append(out, fmt.Sprintf("re-sign it with its key: `notary witness %s %s -p`", gun, exp.Role))
 		}
 	}
@@ -107,11 +104,11 @@ func (a *app) hints(err error) []string {
 	if errors.As(err, &ae) {
 		out = append(out, fmt.Sprintf("nothing was published; drop this change with `notary reset %s -n %d` (see `notary status %s`)", gun, ae.Index, gun))
 	}
-	var nsk *collection.NoSigningKeysError
+	var nsk *client.NoSigningKeysError
 	if errors.As(err, &nsk) {
 		out = append(out, fmt.Sprintf("import a private key of %s into the trust directory with `notary key import`", nsk.Role))
 	}
-	var ise *collection.InsufficientSignaturesError
+	var ise *client.InsufficientSignaturesError
 	if errors.As(err, &ise) {
 		out = append(out, fmt.Sprintf("import the missing private key(s) of %s with `notary key import`", ise.Role))
 	}
@@ -129,6 +126,31 @@ func (a *app) hints(err error) []string {
 		}
 	}
 	return out
+}
+
+// authHints says what to do about a refusal for want of authorization,
+// by what the token server (or the server) answered.
+func (a *app) authHints(err error) []string {
+	var ae *client.AuthError
+	errors.As(err, &ae)
+	switch {
+	case errors.Is(err, client.ErrCredentialsRefused) && ae != nil && ae.Reason == "invalid_token":
+		return []string{"the trust server does not accept the tokens of its token server: ask the operator to check the server's auth.options (issuer, service, rootcertbundle)"}
+	case errors.Is(err, client.ErrCredentialsRefused) && a.getenv("NOTARY_AUTH") != "":
+		return []string{"the user name or password in NOTARY_AUTH was refused: check it (the base64 of <username>:<password>)"}
+	case errors.Is(err, client.ErrCredentialsRefused):
+		return []string{"the user name or password was refused: check them"}
+	case errors.Is(err, client.ErrAccessDenied):
+		return []string{fmt.Sprintf("you are logged in, but not allowed this on %s: ask the operator of the token server to grant it", a.gunOr())}
+	}
+	return []string{"the server wants credentials: set NOTARY_AUTH to the base64 of <username>:<password>"}
+}
+
+func (a *app) gunOr() string {
+	if a.gun == "" {
+		return "<GUN>"
+	}
+	return a.gun
 }
 
 // tlsHints explains a TLS failure.

@@ -282,13 +282,13 @@ func (a *app) repoFor(gun string, acc access, online bool) (*client.Repository, 
 		if u, err := url.Parse(s.ServerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("Trust server url has to be in the form of http(s)://URL:PORT. Got: %s", s.ServerURL)
 		}
-		hc, err := a.httpClient(s, gun, acc)
+		hc, mirrorHC, err := a.httpClients(s, gun, acc)
 		if err != nil {
 			return nil, err
 		}
 		opts.HTTPClient = hc
 		if s.Mirror != "" && acc == readOnly {
-			remote, err := client.MirrorRemote(s.Mirror, gun, hc)
+			remote, err := client.MirrorRemote(s.Mirror, gun, mirrorHC)
 			if err != nil {
 				return nil, err
 			}

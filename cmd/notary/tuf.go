@@ -504,12 +504,9 @@ func (a *app) tufVerify(cmd *cobra.Command, f *tufFlags, args []string) error {
 	if err != nil {
 		return fmt.Errorf("error retrieving target by name:%s, error:%w", name, err)
 	}
-	meta := tuf.FileMeta{Length: int64(len(payload)), Hashes: t.Hashes}
-	if err := meta.Check(payload); err != nil {
+	if err := t.Check(payload); err != nil {
+		// v0.7.0's words first, for scripts that match them.
 		return fmt.Errorf("data not present in the trusted collection, %w", err)
-	}
-	if int64(len(payload)) != t.Length {
-		return fmt.Errorf("data not present in the trusted collection, length %d does not match the trusted length %d", len(payload), t.Length)
 	}
 	if f.quiet {
 		return nil
