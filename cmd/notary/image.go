@@ -263,8 +263,10 @@ func (a *app) imageSign(ctx context.Context, f *imageFlags, refs []string) error
 	if err != nil {
 		return imageHint(err)
 	}
+	initialized := map[string]bool{}
 	for _, s := range signed {
-		if s.Initialized {
+		if s.Initialized && !initialized[s.GUN] {
+			initialized[s.GUN] = true
 			fmt.Fprintf(a.stderr, "Initialized trust data for %s\n", s.GUN)
 		}
 		if noPublish {
@@ -373,7 +375,10 @@ func prettyTrustInfo(w io.Writer, info *image.TrustInfo) {
 		tw.Flush()
 	}
 	fmt.Fprintf(w, "\nAdministrative keys for %s\n\n", info.Name)
-	for _, k := range info.AdministrativeKeys {
+	// Docker lists them by role name, descending: targets, then root.
+	admin := append([]image.Signer(nil), info.AdministrativeKeys...)
+	sort.Slice(admin, func(i, j int) bool { return admin[i].Name == "Repository" && admin[j].Name != "Repository" })
+	for _, k := range admin {
 		label := map[string]string{"Root": "Root Key", "Repository": "Repository Key"}[k.Name]
 		var ids []string
 		for _, key := range k.Keys {
