@@ -77,6 +77,8 @@ type Options struct {
 	Transport http.RoundTripper
 	// UserAgent is sent with every request; "" means "notary".
 	UserAgent string
+	// WrapTransport, if set, wraps the transport (e.g. to log requests).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // A Client reads manifests from any registry that speaks the Docker
@@ -122,6 +124,9 @@ func New(opts Options) (*Client, error) {
 			IdleConnTimeout:       30 * time.Second,
 			ResponseHeaderTimeout: 2 * time.Minute,
 		}
+	}
+	if opts.WrapTransport != nil {
+		rt = opts.WrapTransport(rt)
 	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = "notary"

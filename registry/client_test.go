@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -371,3 +372,67 @@ func TestTLS(t *testing.T) {
 		t.Error("missing CA file accepted")
 	}
 }
+
+func TestResolveErrors(t *testing.T) {
+	reg := registrytest.New()
+	defer reg.Close()
+	reg.RequireBasic("u", "p")
+	mt, body := registrytest.ImageManifest(true, "r")
+	dig := reg.Put("app", "t", mt, body)
+	anon, _ := registry.New(registry.Options{})
+	if _, err := anon.Resolve(context.Background(), mustRef(t, reg.Host+"/app:t")); !errors.Is(err, registry.ErrUnauthorized) {
+		t.Fatalf("anonymous: err = %v, want ErrUnauthorized", err)
+	}
+	c, _ := registry.New(registry.Options{Credentials: registry.StaticCredentials(reg.Host, registry.Credential{Username: "u", Password: "p"})})
+	if _, err := c.Resolve(context.Background(), mustRef(t, reg.Host+"/app:nope")); !errors.Is(err, registry.ErrNotFound) {
+		t.Fatalf("unknown tag: err = %v, want ErrNotFound", err)
+	}
+	d, err := c.Resolve(context.Background(), mustRef(t, reg.Host+"/app:t"))
+	if err != nil || d.Digest != dig || d.Size != int64(len(body)) {
+		t.Fatalf("Resolve = %+v, %v", d, err)
+	}
+	// Every manifest request is a HEAD or GET on /v2/<repo>/manifests/.
+	for _, r := range reg.Requests() {
+		if !strings.HasPrefix(r, "HEAD /v2/app/manifests/") && !strings.HasPrefix(r, "GET /v2/") {
+			t.Errorf("unexpected request %s", r)
+		}
+	}
+}
+
+func TestWrapTransport(t *testing.T) {
+	reg := registrytest.New()
+	defer reg.Close()
+	mt, body := registrytest.ImageManifest(true, "w")
+	reg.Put("app", "t", mt, body)
+	var seen []string
+	var accept string
+	var mu sync.Mutex
+	c, _ := registry.New(registry.Options{WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			seen = append(seen, r.Method+" "+r.URL.Path)
+			if strings.Contains(r.URL.Path, "/manifests/") {
+				accept = r.Header.Get("Accept")
+			}
+			mu.Unlock()
+			return rt.RoundTrip(r)
+		})
+	}})
+	if _, err := c.FetchManifest(context.Background(), mustRef(t, reg.Host+"/app:t")); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 || seen[len(seen)-1] != "GET /v2/app/manifests/t" {
+		t.Fatalf("requests seen by the wrapper: %v", seen)
+	}
+	// The GET accepts all four manifest types, so no registry converts
+	// an index to one platform's manifest or an OCI manifest to Docker's.
+	for _, mt := range []string{registry.MediaTypeDockerManifest, registry.MediaTypeDockerManifestList, registry.MediaTypeOCIManifest, registry.MediaTypeOCIIndex} {
+		if !strings.Contains(accept, mt) {
+			t.Errorf("Accept %q lacks %s", accept, mt)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

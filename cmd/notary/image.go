@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -180,7 +181,11 @@ func (a *app) imageEnv(f *imageFlags, acc access) (*imageEnv, error) {
 	if ca != "" {
 		ca = absFromCwd(ca)
 	}
-	rc, err := registry.New(registry.Options{Credentials: creds, CAFile: ca, Insecure: f.insecure, UserAgent: "notary/" + version})
+	ro := registry.Options{Credentials: creds, CAFile: ca, Insecure: f.insecure, UserAgent: "notary/" + version}
+	if a.flags.debug {
+		ro.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return &logTransport{next: rt, out: a.stderr} }
+	}
+	rc, err := registry.New(ro)
 	if err != nil {
 		return nil, err
 	}
