@@ -25,14 +25,14 @@ import (
 // env is a trust server (ours, in-process on a memory store) and a fake
 // registry (registrytest: an in-memory stand-in for the V2 endpoints).
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	reg      *registrytest.Registry
 	notary   *httptest.Server
 	trustDir string
 	opts     image.Options
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	srv, err := server.New(server.Options{
 		Store:  memory.New(),

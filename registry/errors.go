@@ -169,6 +169,9 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("the registry %s failed for %s: %s", e.Host, e.Ref, e.Message)
+	}
 	msg := fmt.Sprintf("the registry %s answered HTTP %d for %s", e.Host, e.Status, e.Ref)
 	if e.Code != "" {
 		msg += ": " + e.Code

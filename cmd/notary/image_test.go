@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,4 +196,39 @@ func TestImageInspectRevokeCLI(t *testing.T) {
 	mustContain(t, "after revoke all", r.err, "is not signed")
 	r = c.fail("image", "inspect", reg.Host+"/never")
 	mustContain(t, "inspect unknown", r.err, "no trust data")
+}
+
+// The trust server is sent the registry's Docker credentials when neither
+// NOTARY_AUTH nor an entry for the trust server's own host exists, as the
+// Docker CLI does.
+func TestImageTrustServerGetsDockerCredentials(t *testing.T) {
+	ts := newTestServer(t)
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:pw"))
+	var sawAuth bool
+	ts.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("Authorization") != want {
+			w.Header().Set("WWW-Authenticate", `Basic realm="notary"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return true
+		}
+		sawAuth = true
+		return false
+	})
+	reg := registrytest.New()
+	defer reg.Close()
+	pushImage(reg, "app", "1", "x")
+	c := newCLI(t, ts.URL)
+	cfgDir := t.TempDir()
+	writeFile(t, filepath.Join(cfgDir, "config.json"), `{"auths":{"`+reg.Host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("alice:pw"))+`"}}}`)
+
+	r := c.fail("image", "sign", reg.Host+"/app:1")
+	mustContain(t, "without credentials", r.err, "requires authentication")
+	c.fail("-d", t.TempDir(), "image", "verify", reg.Host+"/app:1")
+
+	c.env["DOCKER_CONFIG"] = cfgDir
+	c.ok("image", "sign", reg.Host+"/app:1")
+	c.ok("image", "verify", reg.Host+"/app:1")
+	if !sawAuth {
+		t.Fatal("the trust server never saw the credentials")
+	}
 }
