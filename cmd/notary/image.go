@@ -468,7 +468,11 @@ func imageHint(err error) error {
 	case errors.As(err, &ue):
 		hints = append(hints, "check the registry host and port in REF, and that the registry is running")
 	case errors.As(err, &te):
-		hints = append(hints, "pass the registry's CA with --registry-ca; a registry without TLS needs --insecure-registry "+te.Host)
+		h := "pass the registry's CA with --registry-ca"
+		if !registry.IsLoopback(te.Host) {
+			h += "; a registry without TLS needs --insecure-registry " + te.Host
+		}
+		hints = append(hints, h)
 	}
 	if len(hints) == 0 {
 		return err
