@@ -35,6 +35,7 @@ var configKeys = jsonconfig.Schema{
 	"trust_pinning.certs":           jsonconfig.KindObject, // GUN → certificate IDs (checked in applyFile)
 	"trust_pinning.ca":              jsonconfig.KindObject, // GUN prefix → CA file
 	"trust_pinning.disable_tofu":    jsonconfig.KindBool,
+	"trust_servers":                 jsonconfig.KindObject, // registry host → trust server (image commands)
 }
 
 // configHelp describes the config file in notary --help.
@@ -54,6 +55,7 @@ the wrong type is an error. Flags override the file.
   trust_pinning.certs           {"GUN": ["certificate ID", ...]}: pin root certificates
   trust_pinning.ca              {"GUN prefix": "ca.crt"}: root certificates must chain to it
   trust_pinning.disable_tofu    true: refuse a first root that nothing pins
+  trust_servers                 {"registry host[:port]": "https://trust server"} for notary image
 
 Environment: NOTARY_AUTH (base64 of user:password for the server),
 NOTARY_ROOT_PASSPHRASE, NOTARY_TARGETS_PASSPHRASE,

@@ -207,15 +207,12 @@ func (a *app) imageRepo(s *settings, gun, serverURL, registryHost string, acc ac
 	ss := *s
 	ss.ServerURL = serverURL
 	a.infof("trust server for %s: %s", gun, serverURL)
-	hc, err := a.httpClient(&ss, gun, acc)
-	if err != nil {
-		return nil, err
-	}
 	// The trust server gets NOTARY_AUTH, else the Docker credentials of
 	// its own host, else the registry's (the Docker CLI authenticates to
 	// the trust server with the registry's credentials); a prompt last.
-	if at, ok := hc.Transport.(*authTransport); ok {
-		at.creds = a.imageTrustCreds(acc, serverURL, registryHost, creds)
+	hc, _, err := a.httpClientsWith(&ss, gun, acc, a.imageTrustCreds(acc, serverURL, registryHost, creds))
+	if err != nil {
+		return nil, err
 	}
 	return client.NewRepository(gun, client.Options{
 		TrustDir:     s.TrustDir,

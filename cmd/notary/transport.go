@@ -71,6 +71,11 @@ func tlsConfig(s *settings) (*tls.Config, error) {
 // (client.AuthTransport, which sends credentials to the server's origin
 // alone); the mirror's never sends credentials.
 func (a *app) httpClients(s *settings, gun string, acc access) (server, mirror *http.Client, err error) {
+	return a.httpClientsWith(s, gun, acc, a.credentials(acc))
+}
+
+// httpClientsWith is httpClients with the server's credentials given.
+func (a *app) httpClientsWith(s *settings, gun string, acc access, creds func() (string, string)) (server, mirror *http.Client, err error) {
 	tc, err := tlsConfig(s)
 	if err != nil {
 		return nil, nil, err
@@ -93,7 +98,7 @@ func (a *app) httpClients(s *settings, gun string, acc access) (server, mirror *
 		ServerURL:   s.ServerURL,
 		GUN:         gun,
 		Actions:     acc.actions(),
-		Credentials: a.credentials(acc),
+		Credentials: creds,
 		Base:        rt,
 		Now:         a.now,
 	})
