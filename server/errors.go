@@ -55,6 +55,11 @@ func toAPIError(err error) (e *api.Error, internal bool) {
 		return api.NewError(api.CodeMalformedUpload, fmt.Sprintf("request body larger than %d bytes", mbe.Limit)), false
 	case errors.Is(err, storage.ErrOldVersion):
 		return api.NewError(api.CodeOldVersion, api.EmptyDetail), false
+	case errors.Is(err, storage.ErrConflict):
+		// The collection changed under the request and retries did not
+		// settle it: v1 has no 409, and VERSION ("a newer version is
+		// already available", 400) tells a client to re-read and retry.
+		return api.NewError(api.CodeOldVersion, api.EmptyDetail), false
 	case errors.Is(err, storage.ErrNotFound):
 		return api.NewError(api.CodeMetadataNotFound, api.EmptyDetail), false
 	case errors.Is(err, storage.ErrUnavailable):

@@ -129,6 +129,9 @@ type Server struct {
 	files         *lru // current files by GUN, role and hash (see byHash)
 	regen         flightGroup
 	writers       keyedMutex
+	// beforeCommit, set only by tests, runs between an update's
+	// validation and its UpdateManyIf (the window a racing DELETE hits).
+	beforeCommit func(gun string)
 }
 
 // New returns a Server for opts.
