@@ -69,6 +69,8 @@ func toAPIError(err error) (e *api.Error, internal bool) {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this answer.
 		return api.NewError(api.CodeUnavailable, nil), false
+	case errors.Is(err, ErrTooManyNewKeys), errors.Is(err, ErrKeyCreationFailed):
+		return api.NewError(api.CodeUnavailable, "cannot create keys now, retry later"), false
 	case errors.As(err, &kse):
 		return api.NewError(api.CodeUnavailable, "signing service unavailable"), true
 	case errors.Is(err, context.DeadlineExceeded):
