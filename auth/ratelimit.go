@@ -11,11 +11,12 @@ import (
 // Defaults of the failed-login limiter of BasicAuth.
 const (
 	// DefaultFailureBurst is how many failed logins a client may make in
-	// a row before it is slowed down.
-	DefaultFailureBurst = 10
+	// a row before it is slowed down: room for a few commands with a
+	// wrong password (the Docker CLI makes several requests per command).
+	DefaultFailureBurst = 30
 	// DefaultFailureInterval is how often a client earns one more failed
-	// attempt after its burst is spent (10 a minute).
-	DefaultFailureInterval = 6 * time.Second
+	// attempt after its burst is spent (30 a minute).
+	DefaultFailureInterval = 2 * time.Second
 	// maxFailureClients bounds the clients the limiter remembers; beyond
 	// it, clients it cannot place share one bucket (see take).
 	maxFailureClients = 10000
