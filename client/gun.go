@@ -20,7 +20,13 @@ const MaxGUNLen = 255
 //   - has no empty, "." or ".." segment between its "/" separators, so it
 //     equals its own path.Clean and has no leading or trailing "/";
 //   - holds no "\" (a separator on Windows), no control character and no
-//     "*" (v0.7.0's server routes match GUNs as [^*]+).
+//     "*" (v0.7.0's server routes match GUNs as [^*]+);
+//   - has no segment but the first named "metadata" or "changelist" (in
+//     any case): <trust_dir>/tuf/X/metadata/targets/metadata/root.json
+//     would be both GUN X's role targets/metadata/root and GUN
+//     X/metadata/targets's root, GUN X/changelist would live inside X's
+//     changelist, and clearing X's cache would delete GUN X/metadata
+//     (issue 10 item 6). v0.7.0 accepted such GUNs; no registry needs one.
 //
 // Docker's names ("docker.io/library/alpine", "localhost:5000/app") pass.
 func ValidateGUN(gun string) error {
@@ -46,15 +52,25 @@ func ValidateGUN(gun string) error {
 			return bad("it contains a control character")
 		}
 	}
-	for _, seg := range strings.Split(gun, "/") {
+	for i, seg := range strings.Split(gun, "/") {
 		switch seg {
 		case "":
 			return bad(`it has an empty path segment (leading, trailing or double "/")`)
 		case ".", "..":
 			return bad(`it has a "` + seg + `" path segment, which could name a directory outside the trust directory`)
 		}
+		if i > 0 && reservedSegment(seg) {
+			return bad(`it has a "` + seg + `" path segment, the name of a directory the trust directory keeps each collection's cache or changelist in`)
+		}
 	}
 	return nil
+}
+
+// reservedSegment reports whether seg names one of the directories of a
+// collection in the trust directory (MetadataDir, ChangelistDir), in any
+// case (macOS and Windows file systems ignore it).
+func reservedSegment(seg string) bool {
+	return strings.EqualFold(seg, MetadataDir) || strings.EqualFold(seg, ChangelistDir)
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
