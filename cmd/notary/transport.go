@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/notary-go/notary/internal/tlspolicy"
 )
 
 // access is the permission a command needs on the GUN, which selects the
@@ -46,7 +48,7 @@ const maxTokenResponse = 1 << 20
 // file, only that CA is trusted (ExclusiveRootPools); an optional client
 // certificate for mutual TLS.
 func tlsConfig(s *settings) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.SkipTLSVerify} //nolint:gosec // user's explicit choice (skipTLSVerify)
+	cfg := &tls.Config{MinVersion: tlspolicy.MinVersion, CipherSuites: tlspolicy.CipherSuites(), InsecureSkipVerify: s.SkipTLSVerify} //nolint:gosec // user's explicit choice (skipTLSVerify)
 	if s.RootCA != "" {
 		pem, err := os.ReadFile(s.RootCA)
 		if err != nil {
