@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/notary-go/notary/internal/fsperm"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/passphrase"
 )
@@ -81,8 +82,13 @@ func OpenFile(trustDir string, retriever passphrase.Retriever) (*FileStore, erro
 	if trustDir == "" {
 		return nil, errors.New("keystore: empty trust directory")
 	}
+	// Both folders are made private even if they existed with looser
+	// modes (NCC 2015 finding 7): other users must not reach the keys.
 	dir := filepath.Join(trustDir, PrivateDir)
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	if err := fsperm.MkdirPrivate(trustDir); err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	if err := fsperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	if err := migrateLegacy(trustDir, dir); err != nil {
