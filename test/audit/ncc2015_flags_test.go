@@ -20,15 +20,22 @@ type cliFlag struct {
 	usage   string
 }
 
-// buildPrograms builds the four programs into a temporary folder.
-func buildPrograms(t *testing.T) string {
+// buildPrograms builds the named programs (default: all four) into a
+// temporary folder.
+func buildPrograms(t *testing.T, names ...string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the programs")
 	}
+	if len(names) == 0 {
+		names = []string{"notary", "notary-server", "notary-signer", "notary-auth"}
+	}
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"./cmd/notary", "./cmd/notary-server", "./cmd/notary-signer", "./cmd/notary-auth")
+	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	for _, n := range names {
+		args = append(args, "./cmd/"+n)
+	}
+	cmd := exec.Command("go", args...)
 	cmd.Dir = filepath.Join("..", "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
