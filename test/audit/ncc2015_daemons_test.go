@@ -30,10 +30,10 @@ type proc struct {
 	exit chan error
 }
 
-// startDaemon runs bin with args and waits until it logs a line whose
-// message contains listening and that has an "addr", or until it exits.
-// With wantExit it expects the exit (a refusal to start) and returns the
-// output.
+// startDaemon runs bin with args and waits until it logs a JSON line whose
+// message contains listening and that has an "addr" (then the process is
+// returned, and killed at the end of the test), or until it exits (then
+// the error says so and holds its output: a refusal to start).
 func startDaemon(t *testing.T, bin string, env []string, listening string, args ...string) (*proc, error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
