@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/notary-go/notary/internal/fsperm"
 	"github.com/notary-go/notary/tuf"
 	"github.com/notary-go/notary/update"
 )
@@ -102,7 +103,13 @@ func cacheableRole(role string) bool {
 // Without create, a missing directory is reported as fs.ErrNotExist.
 func (c *FileCache) openRoot(create bool) (*os.Root, error) {
 	if create {
-		if err := os.MkdirAll(c.tufDir, dirPerm); err != nil {
+		// The trust directory and tuf/ are made private even if they
+		// existed looser: another user who could write here could
+		// replace the cached root (NCC 2015 finding 7).
+		if err := fsperm.MkdirPrivate(filepath.Dir(c.tufDir)); err != nil {
+			return nil, err
+		}
+		if err := fsperm.MkdirPrivate(c.tufDir); err != nil {
 			return nil, err
 		}
 	}

@@ -158,13 +158,15 @@ func (a *app) generateKeyToFile(role, alg, out string) error {
 		return err
 	}
 	ret := a.getRetriever()
-	var pass string
+	var pass []byte
+	defer func() { clear(pass) }()
 	for attempt := 0; ; attempt++ {
 		p, giveUp, err := ret(priv.ID(), "", true, attempt)
 		if err == nil && !giveUp {
 			pass = p
 			break
 		}
+		clear(p)
 		if giveUp || attempt >= 10 {
 			if err == nil {
 				err = errors.New("maximum number of passphrase attempts exceeded")
@@ -172,10 +174,10 @@ func (a *app) generateKeyToFile(role, alg, out string) error {
 			return err
 		}
 	}
-	if pass == "" {
+	if len(pass) == 0 {
 		return errors.New("no password provided")
 	}
-	privPEM, err := keys.EncryptPEM(priv, role, "", []byte(pass))
+	privPEM, err := keys.EncryptPEM(priv, role, "", pass)
 	if err != nil {
 		return err
 	}
