@@ -43,8 +43,11 @@ certificates must chain to (server.client_ca_file) are required, and a
 file that does not load stops it. KeyManagement and Signer calls from a
 client without such a certificate are refused (Unauthenticated); a
 certificate from another CA, or an expired one, fails the TLS handshake.
-Only grpc.health.v1.Health may be asked without a client certificate, so
-load balancers can probe it. v0.7.0 makes client certificates optional
+Only grpc.health.v1.Health/Check may be called without a client
+certificate, so load balancers can probe it; such connections are capped
+(64 at once, 1 MiB of requests each, then closed) and Watch/List are
+refused. Every connection: at most 64 concurrent streams, 16 KiB of
+metadata, 4 MiB messages, pings no more often than every 30s. v0.7.0 makes client certificates optional
 when client_ca_file is unset; this signer refuses to start instead.
 
 Config file (JSON, v0.7.0's format; relative paths are relative to the

@@ -100,20 +100,17 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 	defer ks.close()
 
 	srv := signer.NewServer(ks.store, signer.Options{Logger: log})
-	gs := grpc.NewServer(
-		grpc.Creds(loggedCreds{credentials.NewTLS(tlsConfig), log}),
-		grpc.ConnectionTimeout(handshakeTimeout),
-		grpc.MaxRecvMsgSize(signer.MaxMessageSize),
-		grpc.MaxSendMsgSize(signer.MaxMessageSize),
+	gs := grpc.NewServer(append(serverOptions(credentials.NewTLS(tlsConfig), log),
 		grpc.ChainUnaryInterceptor(authUnary(log), logUnary(log)),
 		grpc.ChainStreamInterceptor(authStream(log)),
-	)
+	)...)
 	srv.Register(gs)
 
 	lis, err := net.Listen("tcp", cfg.grpcAddr)
 	if err != nil {
 		return fmt.Errorf("grpc server failed to listen on %s: %w", cfg.grpcAddr, err)
 	}
+	lis = newLimitListener(lis, maxConnections)
 	log.Info("serving KeyManagement and Signer over mutual TLS", "addr", lis.Addr().String(), "client_ca_file", cfg.clientCA)
 	if e.listening != nil {
 		e.listening(lis.Addr())
@@ -153,7 +150,8 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 
 // serverTLS loads the signer's certificate and the client CA (both
 // required). Clients without a certificate may complete the handshake,
-// but only to ask grpc.health.v1 (authUnary refuses every other call); a
+// but only to call grpc.health.v1.Health/Check (anonTap and authorize
+// refuse every other call, see limits.go for their other bounds); a
 // certificate that does not verify against the client CA, e.g. from
 // another CA or expired, fails the handshake.
 func serverTLS(cfg *config, now time.Time, log *slog.Logger) (*tls.Config, error) {
