@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/notary-go/notary/keys"
@@ -25,6 +26,20 @@ import (
 const (
 	HealthKeyManagement = "grpc.health.v1.Health.KeyManagement"
 	HealthSigner        = "grpc.health.v1.Health.Signer"
+)
+
+// Metadata keys carrying a key's GUN, beside the v0.7.0 messages (which
+// have no field for it): a v0.7.0 peer ignores them, so the wire contract
+// is unchanged. Binary ("-bin") because a GUN need not be printable
+// ASCII.
+const (
+	// KeyGUNHeader is sent by our signer in the response header of
+	// GetKeyInfo: the GUN the key was created (or imported) for.
+	KeyGUNHeader = "notary-key-gun-bin"
+	// SignGUNHeader is sent by our notary-server in a Sign request: the
+	// GUN whose metadata is being signed. Our signer refuses
+	// (PermissionDenied) to sign with a key of another GUN.
+	SignGUNHeader = "notary-sign-gun-bin"
 )
 
 // markUsedTimeout bounds recording a key's use after a signature, which
@@ -146,6 +161,8 @@ func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetK
 		return nil, k.s.internal(ctx, "GetKeyInfo", id, err)
 	}
 	pub := priv.Public()
+	// Outside a gRPC call (direct use in tests) there is no header to set.
+	_ = grpc.SetHeader(ctx, metadata.Pairs(KeyGUNHeader, info.GUN))
 	return &pb.GetKeyInfoResponse{KeyInfo: keyInfo(priv.ID(), pub.Type), PublicKey: pub.Public, Role: info.Role}, nil
 }
 
@@ -155,12 +172,20 @@ func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetK
 // found: <id>" (v1's wording).
 func (g *signing) Sign(ctx context.Context, req *pb.SignatureRequest) (*pb.Signature, error) {
 	id := req.GetKeyID().GetID()
-	priv, _, err := g.s.get(ctx, id)
+	priv, info, err := g.s.get(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, status.Errorf(codes.NotFound, "signing key not found: %s", id)
 		}
 		return nil, g.s.internal(ctx, "Sign", id, err)
+	}
+	// Issue 10: a root of GUN B may list GUN A's timestamp key; the key
+	// must still never sign B's metadata.
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if want := md.Get(SignGUNHeader); len(want) > 0 && want[0] != info.GUN {
+			g.s.log.Warn("Sign: refused a key of another GUN", "key_id", id, "key_gun", info.GUN, "requested_gun", want[0])
+			return nil, status.Errorf(codes.PermissionDenied, "key %s does not belong to GUN %q", id, want[0])
+		}
 	}
 	sig, err := priv.Sign(req.GetContent())
 	if err != nil {

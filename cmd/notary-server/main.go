@@ -293,7 +293,7 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 		if err != nil {
 			return nil, err
 		}
-		opts.Keys = newRemoteKeys(c)
+		opts.Keys = newRemoteKeys(c, log)
 		opts.HealthChecks = map[string]server.HealthCheck{"Trust operational": c.CheckHealth}
 		log.Info("using remote signing service", "addr", addr, "key_algorithm", cfg.keyAlgorithm)
 		return func() { c.Close() }, nil
