@@ -48,7 +48,7 @@ func timestampBody(t *testing.T, version int64) []byte {
 	b, err := tuf.CanonicalSigned(&tuf.Timestamp{
 		Type: tuf.TypeOf(tuf.RoleTimestamp), Version: version,
 		Expires: time.Now().Add(tuf.DefaultTimestampTTL).UTC().Truncate(time.Second),
-		Meta: map[string]tuf.FileMeta{tuf.RoleSnapshot: {Hashes: tuf.Hashes{"sha256": make([]byte, 32)}, Length: 1}},
+		Meta:    map[string]tuf.FileMeta{tuf.RoleSnapshot: {Hashes: tuf.Hashes{"sha256": make([]byte, 32)}, Length: 1}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestRemoteSignerChecksGUN(t *testing.T) {
 	msg := timestampBody(t, 2)
 
 	for name, rk := range map[string]*remoteKeys{
-		"server that created the key": creator,
+		"server that created the key":         creator,
 		"another server (or after a restart)": newRemoteKeys(c, nil),
 	} {
 		t.Run(name, func(t *testing.T) {
