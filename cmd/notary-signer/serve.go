@@ -228,12 +228,35 @@ func openKeys(ctx context.Context, cfg *config, e env, log *slog.Logger) (*keySt
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAliases(ctx, db); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	attrs := []any{"backend", cfg.backend, "default_alias", cfg.defaultAlias}
 	if cfg.backend == backendSQLite {
 		attrs = append(attrs, "file", sqlitePath(cfg.dbURL))
 	}
 	log.Info("using the SQL key database", attrs...)
 	return &keyStore{store: db, ping: db.Ping, close: func() { sqlDB.Close() }}, nil
+}
+
+// checkAliases refuses to start a signer that cannot decrypt the keys of
+// some passphrase alias in use (its NOTARY_SIGNER_<ALIAS> missing or
+// wrong): it would otherwise report healthy and fail every Sign with
+// those keys (issue 19 bug 4).
+func checkAliases(ctx context.Context, db *keydb.DB) error {
+	cctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	err := db.CheckAliases(cctx)
+	var ae *keydb.AliasError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("refusing to start: keys in the database cannot be decrypted; set the passphrase of every alias in use "+
+			"(alias %q: %s); details: %w", ae.Alias, ae.EnvVar, err)
+	}
+	if err != nil {
+		return fmt.Errorf("checking the keys' passphrase aliases: %w", err)
+	}
+	return nil
 }
 
 // openKeyDB connects to the SQL key database, creating or upgrading its
