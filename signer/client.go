@@ -228,6 +228,31 @@ func (c *Client) CheckHealth(ctx context.Context) error {
 	return nil
 }
 
+// probeKeyID is a well-formed key ID no key has (finding a key with it
+// means finding a SHA-256 preimage), looked up by CheckSigning.
+const probeKeyID = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// CheckSigning checks what signing needs beyond CheckHealth, which any
+// peer may call: that the signer accepts this client's credentials. It
+// makes an authenticated call (GetKeyInfo of a key that does not exist)
+// and expects NotFound; a refusal (Unauthenticated, PermissionDenied) is
+// returned as the *RemoteError it is, so the notary-server's health says
+// signing is impossible rather than OK (issue 19 bug 4). It works with
+// v0.7.0 signers too.
+func (c *Client) CheckSigning(ctx context.Context) error {
+	if err := c.CheckHealth(ctx); err != nil {
+		return err
+	}
+	_, err := c.GetKeyInfo(ctx, probeKeyID)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil
+	}
+	if err == nil {
+		return &BadResponseError{Op: "GetKeyInfo", Reason: "the signer claims a key with the all-zero ID"}
+	}
+	return err
+}
+
 // errCallTimeout is the cause of a call context ended by the client's
 // own timeout, as opposed to the caller's context.
 var errCallTimeout = errors.New("signer call timed out")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/keystore"
@@ -125,4 +126,48 @@ func (s remoteSigner) Sign(ctx context.Context, msg []byte) ([]byte, string, err
 		return nil, "", err
 	}
 	return sig, s.ks.Method(), nil
+}
+
+// remoteHealthChecks are the server's health checks of a remote signer,
+// named as v0.7.0 names its check.
+func remoteHealthChecks(c *signer.Client, now func() time.Time) map[string]server.HealthCheck {
+	return map[string]server.HealthCheck{"Trust operational": newSigningHealth(c.CheckSigning, now).Check}
+}
+
+// signingHealthTTL is how long a signing health result is reused, so
+// that /_notary_server/health stays cheap for the signer however often
+// it is polled.
+const signingHealthTTL = 5 * time.Second
+
+// signingHealth is the notary-server's health check of a remote signer:
+// signer.Client.CheckSigning (health services SERVING and this server's
+// certificate accepted), its result cached for signingHealthTTL.
+type signingHealth struct {
+	check func(context.Context) error
+	now   func() time.Time
+
+	mu  sync.Mutex
+	at  time.Time
+	err error
+	ok  bool // a result is cached
+}
+
+func newSigningHealth(check func(context.Context) error, now func() time.Time) *signingHealth {
+	return &signingHealth{check: check, now: now}
+}
+
+// Check implements server.HealthCheck. Concurrent callers share one
+// probe.
+func (h *signingHealth) Check(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ok && h.now().Sub(h.at) < signingHealthTTL {
+		return h.err
+	}
+	err := h.check(ctx)
+	if ctx.Err() != nil {
+		return err // the caller gave up: do not cache that
+	}
+	h.at, h.err, h.ok = h.now(), err, true
+	return err
 }
