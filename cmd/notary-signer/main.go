@@ -219,7 +219,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOpts) {
 	fs.BoolVar(&f.bootstrap, "bootstrap", false, "Create or upgrade the key database schema, then exit (same as the migrate command)")
 	fs.BoolVar(&f.version, "version", false, "Print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(stderr, withAuthzUsage(usageText))
 		fs.PrintDefaults()
 	}
 	return fs, f

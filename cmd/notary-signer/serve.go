@@ -86,6 +86,12 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 		log.Warn("reporting.bugsnag is not supported and is ignored")
 	}
 
+	ac, err := parseAuthz(rc)
+	if err != nil {
+		return err
+	}
+	logAuthz(ac, log)
+
 	// TLS first: a certificate, key or CA that does not load stops the
 	// signer before it touches any key.
 	tlsConfig, err := serverTLS(cfg, time.Now(), log)
@@ -99,7 +105,7 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 	}
 	defer ks.close()
 
-	srv := signer.NewServer(ks.store, signer.Options{Logger: log})
+	srv := signer.NewServer(ks.store, signer.Options{Logger: log, Policy: ac.policy, Limits: ac.limits})
 	gs := grpc.NewServer(append(serverOptions(credentials.NewTLS(tlsConfig), log),
 		grpc.ChainUnaryInterceptor(authUnary(log), logUnary(log)),
 		grpc.ChainStreamInterceptor(authStream(log)),
