@@ -49,14 +49,19 @@ const (
 	// maxHealthRequest caps a grpc.health.v1 request (a service name),
 	// checked before it is decoded.
 	maxHealthRequest = 1 << 10
+	// anonLifetime: a connection without a client certificate is closed
+	// this long after its handshake, idle or not, so idle anonymous
+	// connections cannot keep the maxAnonConnections slots taken.
+	anonLifetime = 10 * time.Minute
 	// Keepalive: pings more often than keepaliveMinTime end the connection
-	// (GOAWAY too_many_pings); idle connections close after
-	// maxConnectionIdle; a peer that does not answer the signer's ping
-	// within keepaliveTimeout is dropped.
-	keepaliveMinTime  = 30 * time.Second
-	maxConnectionIdle = 15 * time.Minute
-	keepaliveTime     = 2 * time.Minute
-	keepaliveTimeout  = 20 * time.Second
+	// (GOAWAY too_many_pings); a peer that does not answer the signer's
+	// ping (sent after keepaliveTime without activity) within
+	// keepaliveTimeout is dropped. Authenticated connections are not
+	// closed for idleness: v0.7.0's notary-server holds one connection
+	// and an old gRPC client may fail a call while it reconnects.
+	keepaliveMinTime = 30 * time.Second
+	keepaliveTime    = 2 * time.Minute
+	keepaliveTimeout = 20 * time.Second
 )
 
 // anonMethod is the one method a peer without a client certificate may
@@ -75,11 +80,7 @@ func serverOptions(creds credentials.TransportCredentials, log *slog.Logger) []g
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.MaxHeaderListSize(maxHeaderListSize),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{
-			MaxConnectionIdle: maxConnectionIdle,
-			Time:              keepaliveTime,
-			Timeout:           keepaliveTimeout,
-		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		// Refuse anonymous calls before a stream exists or a message is read.
 		grpc.InTapHandle(anonTap(log)),
 		grpc.ForceServerCodecV2(boundedCodec{encoding.GetCodecV2(proto.Name)}),
@@ -144,8 +145,9 @@ var errTooManyAnon = errors.New("too many connections without a client certifica
 // anonReadBudget bytes.
 type limitedCreds struct {
 	credentials.TransportCredentials
-	log  *slog.Logger
-	anon *slots
+	log          *slog.Logger
+	anon         *slots
+	anonLifetime time.Duration // 0: anonLifetime (tests shorten it)
 }
 
 func (c *limitedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
@@ -162,20 +164,31 @@ func (c *limitedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.Auth
 		conn.Close()
 		return nil, nil, errTooManyAnon
 	}
-	return &anonConn{Conn: conn, budget: anonReadBudget, release: c.anon.give}, info, nil
+	ac := &anonConn{Conn: conn, budget: anonReadBudget, release: c.anon.give}
+	ac.timer.Store(time.AfterFunc(c.lifetime(), func() { ac.Close() }))
+	return ac, info, nil
+}
+
+func (c *limitedCreds) lifetime() time.Duration {
+	if c.anonLifetime > 0 {
+		return c.anonLifetime
+	}
+	return anonLifetime
 }
 
 func (c *limitedCreds) Clone() credentials.TransportCredentials {
-	return &limitedCreds{TransportCredentials: c.TransportCredentials.Clone(), log: c.log, anon: c.anon}
+	return &limitedCreds{TransportCredentials: c.TransportCredentials.Clone(), log: c.log, anon: c.anon, anonLifetime: c.anonLifetime}
 }
 
 // anonConn is a connection without a client certificate: it fails reads
-// once budget bytes have been read, and gives its slot back when closed.
+// once budget bytes have been read, is closed by timer at the end of its
+// lifetime, and gives its slot back when closed.
 type anonConn struct {
 	net.Conn
 	budget  int64 // read by the transport's single reader only
 	once    sync.Once
 	release func()
+	timer   atomic.Pointer[time.Timer]
 }
 
 var errReadBudget = errors.New("connection without a client certificate sent more than its budget")
@@ -193,7 +206,13 @@ func (a *anonConn) Read(p []byte) (int, error) {
 }
 
 func (a *anonConn) Close() error {
-	a.once.Do(a.release)
+	a.once.Do(func() {
+		// Stopped, so a closed connection is not kept until its timer.
+		if t := a.timer.Load(); t != nil {
+			t.Stop()
+		}
+		a.release()
+	})
 	return a.Conn.Close()
 }
 

@@ -209,3 +209,79 @@ func TestAnonymousHealth(t *testing.T) {
 		t.Errorf("anonymous Check with a 64 KiB request: %v, want refused before decoding", err)
 	}
 }
+
+// TestAnonymousConnectionBounds: connections without a client certificate
+// are capped (the one beyond maxAnonConnections is closed after its
+// handshake, while a client with a certificate still connects), and one
+// that sends more than anonReadBudget is closed (its client reconnects).
+func TestAnonymousConnectionBounds(t *testing.T) {
+	p := newTestPKI(t)
+	cfg := p.baseConfig(map[string]any{"backend": "memory"})
+	cfg["logging"] = map[string]any{"level": "error"}
+	ctx := context.Background()
+
+	// Each case has its own signer: a closed connection's slot is given
+	// back when the signer notices, asynchronously.
+	t.Run("read budget", func(t *testing.T) {
+		rs := startSigner(t, writeConfig(t, p.dir, cfg), nil)
+		hc := healthpb.NewHealthClient(dialRaw(t, rs.addr, p.clientTLS(t, "", "")))
+		req := &healthpb.HealthCheckRequest{Service: strings.Repeat("s", maxHealthRequest-16)}
+		unavailable, after := 0, 0
+		for i := 0; i < 2*anonReadBudget/maxHealthRequest; i++ {
+			_, err := hc.Check(ctx, req)
+			switch status.Code(err) {
+			case codes.NotFound: // unknown service: answered
+				if unavailable > 0 {
+					after++
+				}
+			case codes.Unavailable:
+				unavailable++
+			default:
+				t.Fatalf("check %d: %v", i, err)
+			}
+		}
+		if unavailable == 0 {
+			t.Errorf("%d KiB of health checks on one anonymous connection were all answered, want it closed after %d KiB",
+				2*anonReadBudget>>10, anonReadBudget>>10)
+		}
+		if after == 0 {
+			t.Error("the client did not get answers again after reconnecting")
+		}
+	})
+
+	t.Run("connection cap", func(t *testing.T) {
+		rs := startSigner(t, writeConfig(t, p.dir, cfg), nil)
+		open := func(tc *tls.Config) (*http2.Framer, error) {
+			tc = tc.Clone()
+			tc.NextProtos = []string{"h2"}
+			conn, err := tls.Dial("tcp", rs.addr, tc)
+			if err != nil {
+				return nil, err
+			}
+			t.Cleanup(func() { conn.Close() })
+			conn.SetDeadline(time.Now().Add(time.Minute)) // a guard, not a timing assertion
+			if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
+				return nil, err
+			}
+			fr := http2.NewFramer(conn, conn)
+			if err := fr.WriteSettings(); err != nil {
+				return nil, err
+			}
+			// The server's SETTINGS: the connection is being served.
+			_, err = fr.ReadFrame()
+			return fr, err
+		}
+		anon := p.clientTLS(t, "", "")
+		for i := 0; i < maxAnonConnections; i++ {
+			if _, err := open(anon); err != nil {
+				t.Fatalf("anonymous connection %d: %v", i, err)
+			}
+		}
+		if _, err := open(anon); err == nil {
+			t.Errorf("anonymous connection %d was served, want it closed", maxAnonConnections+1)
+		}
+		if _, err := open(p.clientTLS(t, p.clientCert, p.clientKey)); err != nil {
+			t.Errorf("a client with a certificate, with the anonymous slots full: %v", err)
+		}
+	})
+}

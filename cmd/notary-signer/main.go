@@ -45,7 +45,7 @@ client without such a certificate are refused (Unauthenticated); a
 certificate from another CA, or an expired one, fails the TLS handshake.
 Only grpc.health.v1.Health/Check may be called without a client
 certificate, so load balancers can probe it; such connections are capped
-(64 at once, 1 MiB of requests each, then closed) and Watch/List are
+(64 at once, each closed after 1 MiB of requests or 10 minutes) and Watch/List are
 refused. Every connection: at most 64 concurrent streams, 16 KiB of
 metadata, 4 MiB messages, pings no more often than every 30s. v0.7.0 makes client certificates optional
 when client_ca_file is unset; this signer refuses to start instead.
