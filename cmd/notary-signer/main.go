@@ -44,10 +44,11 @@ file that does not load stops it. KeyManagement and Signer calls from a
 client without such a certificate are refused (Unauthenticated); a
 certificate from another CA, or an expired one, fails the TLS handshake.
 Only grpc.health.v1.Health/Check may be called without a client
-certificate, so load balancers can probe it; such connections are capped
-(64 at once, each closed after 1 MiB of requests or 10 minutes) and Watch/List are
-refused. Every connection: at most 64 concurrent streams, 16 KiB of
-metadata, 4 MiB messages, pings no more often than every 30s. v0.7.0 makes client certificates optional
+certificate, so load balancers can probe it; Watch and List are refused.
+Such connections are capped: 64 at once, each closed after 1 MiB of
+requests or 10 minutes. Every connection: at most 64 concurrent streams,
+16 KiB of metadata, 4 MiB messages, pings no more often than every 30s;
+at most 1024 connections at once. v0.7.0 makes client certificates optional
 when client_ca_file is unset; this signer refuses to start instead.
 
 Config file (JSON, v0.7.0's format; relative paths are relative to the
