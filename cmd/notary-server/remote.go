@@ -87,7 +87,7 @@ func (r *remoteKeys) Signer(ctx context.Context, gun, role string, pub keys.Publ
 	r.mu.RLock()
 	known, ok := r.known[id]
 	r.mu.RUnlock()
-	if !ok || !known.gunKnown {
+	if !ok {
 		info, err := r.c.GetKeyInfo(ctx, id)
 		if errors.Is(err, keystore.ErrNotFound) {
 			return nil, fmt.Errorf("%w: %v", server.ErrKeyNotFound, err)
@@ -95,12 +95,12 @@ func (r *remoteKeys) Signer(ctx context.Context, gun, role string, pub keys.Publ
 		if err != nil {
 			return nil, err
 		}
-		if info.GUNKnown || !known.gunKnown {
-			known = keyOwner{role: info.Role, gun: info.GUN, gunKnown: info.GUNKnown}
-		} else {
-			known.role = info.Role
-		}
+		known = keyOwner{role: info.Role, gun: info.GUN, gunKnown: info.GUNKnown}
 		r.remember(id, known)
+		if !known.gunKnown {
+			// Once per key (then remembered): a v0.7.0 signer.
+			r.log.Warn("the signer does not say which GUN this key belongs to (a v0.7.0 signer): its GUN is not checked", "key_id", id, "gun", gun, "role", role)
+		}
 	}
 	if known.role != role {
 		return nil, fmt.Errorf("%w: key %s is a %s key", server.ErrKeyNotFound, id, known.role)
@@ -108,9 +108,6 @@ func (r *remoteKeys) Signer(ctx context.Context, gun, role string, pub keys.Publ
 	if known.gunKnown && known.gun != gun {
 		r.log.Warn("refused to sign with a key of another GUN", "key_id", id, "key_gun", known.gun, "gun", gun, "role", role)
 		return nil, fmt.Errorf("%w: key %s belongs to another GUN", server.ErrKeyNotFound, id)
-	}
-	if !known.gunKnown {
-		r.log.Warn("the signer does not say which GUN this key belongs to (a v0.7.0 signer): using it for this GUN unchecked", "key_id", id, "gun", gun, "role", role)
 	}
 	return remoteSigner{r.c.SignerFor(gun, pub)}, nil
 }
