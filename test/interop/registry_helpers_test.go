@@ -209,7 +209,7 @@ func regStartOlareg(t testing.TB) *regRegistry {
 	r := &regRegistry{Kind: "olareg", Host: fmt.Sprintf("127.0.0.1:%d", port)}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	r.proc = regStartProc(t, dir, "olareg", env, bin, "serve", "--addr", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--dir", filepath.Join(dir, "data"), "--api-delete", "--gc-frequency", "-1", "-v", "info")
+		"--dir", filepath.Join(dir, "data"), "--api-delete", "--gc-frequency=-1s", "-v", "info")
 	r.proc.waitUp(t, "http://"+r.Host+"/v2/", nil)
 	return r
 }
@@ -410,11 +410,12 @@ func regCheckRegctl(t testing.TB, reg *regRegistry, dockerConfig, caFile string,
 		t.Helper()
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("regctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("regctl %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
 		}
-		return string(out)
+		return out.String()
 	}
 	if reg.CAFile != "" {
 		ca, err := os.ReadFile(reg.CAFile)
@@ -667,9 +668,11 @@ func regStartIssuer(t testing.TB, p *authPKI, users map[string]string, acl []map
 		t.Fatal(err)
 	}
 	proc := regStartProc(t, dir, "notary-auth", []string{"PATH=" + os.Getenv("PATH")}, na, "-config", cfgFile, "-logf", "text")
-	base := fmt.Sprintf("https://127.0.0.1:%d", port)
-	proc.waitUp(t, base+"/health", p.clientTLS())
-	return base + "/token"
+	proc.waitUp(t, fmt.Sprintf("https://127.0.0.1:%d/health", port), p.clientTLS())
+	// The realm names the host "localhost": crane refuses a token realm
+	// at a loopback IP literal (an SSRF defence, go-containerregistry
+	// #2258), but not at a name.
+	return fmt.Sprintf("https://localhost:%d/token", port)
 }
 
 // assertNoTrustData checks that the trust server holds nothing for gun:
