@@ -573,13 +573,13 @@ func (n *regNotary) imageFail(args []string, wants ...string) dockerResult {
 	return r
 }
 
-// verify runs `notary image verify [flags] ref`, which must exit 0 and
-// print exactly the pinned reference want on stdout.
+// verify runs `notary image args...` (args starting with "verify"), which
+// must exit 0 and print exactly the pinned reference want on stdout.
 func (n *regNotary) verify(want string, args ...string) {
 	n.t.Helper()
-	r := n.imageOK(append([]string{"verify"}, args...)...)
+	r := n.imageOK(args...)
 	if got := strings.TrimSpace(r.stdout); got != want {
-		n.t.Errorf("notary image verify %s printed %q on stdout, want %q", strings.Join(args, " "), got, want)
+		n.t.Errorf("notary image %s printed %q on stdout, want %q", strings.Join(args, " "), got, want)
 	}
 }
 
