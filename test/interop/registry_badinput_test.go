@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,11 +44,17 @@ type regFakeRegistry struct {
 
 func regStartFakeRegistry(t *testing.T) *regFakeRegistry {
 	t.Helper()
+	return regStartFakeRegistryOn(t, "127.0.0.1:0")
+}
+
+// regStartFakeRegistryOn is regStartFakeRegistry listening on addr.
+func regStartFakeRegistryOn(t *testing.T, addr string) *regFakeRegistry {
+	t.Helper()
 	big := regFakeManifest(5 << 20)
 	small := regFakeManifest(10)
 	other := regFakeManifest(11)
 	f := &regFakeRegistry{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/" {
 			w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 			w.Write([]byte("{}"))
@@ -68,6 +75,8 @@ func regStartFakeRegistry(t *testing.T) *regFakeRegistry {
 			body, dgst, chunked = big, regDigest(big), true
 		case "liar/app":
 			body, dgst = small, regDigest(other)
+		case "ok/app":
+			body, dgst = small, regDigest(small)
 		default:
 			http.NotFound(w, r)
 			return
@@ -91,6 +100,13 @@ func regStartFakeRegistry(t *testing.T) *regFakeRegistry {
 			}
 		}
 	}))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Listener.Close()
+	f.Listener = l
+	f.Start()
 	t.Cleanup(f.Close)
 	return f
 }
@@ -138,4 +154,45 @@ func TestRegistryImageBadInput(t *testing.T) {
 	n := regOurs(t, trust.URL, p.CA, "")
 	n.imageOK("sign", good.Ref)
 	n.verify(good.Pinned(), "verify", good.Ref)
+}
+
+// TestRegistryImageInsecureRegistry: a plain-HTTP registry that is not on
+// loopback (the fake registry on this machine's first non-loopback
+// address) is reached over HTTPS only, so signing fails and publishes
+// nothing, until --insecure-registry names it (by host:port or by host).
+func TestRegistryImageInsecureRegistry(t *testing.T) {
+	ip := regNonLoopbackIP(t)
+	p := authNewPKI(t)
+	trust := regStartTrust(t, p, "")
+	fake := regStartFakeRegistryOn(t, net.JoinHostPort(ip, "0"))
+	host := strings.TrimPrefix(fake.URL, "http://")
+	ref := host + "/ok/app:v1"
+	small := regFakeManifest(10)
+	pinned := host + "/ok/app@" + regDigest(small)
+
+	n := regOurs(t, trust.URL, p.CA, "")
+	n.imageFail([]string{"sign", ref}, host, "tls|https|http response|insecure-registry")
+	trust.assertNoTrustData(t, host+"/ok/app")
+	n.imageOK("sign", "--insecure-registry", host, ref)
+	n.verify(pinned, "verify", "--insecure-registry", ip, ref)
+	rd := regOurs(t, trust.URL, p.CA, "")
+	rd.imageFail([]string{"verify", ref}, host, "tls|https|http response|insecure-registry")
+	rd.verify(pinned, "verify", "--insecure-registry", "other.example.com", "--insecure-registry", host, ref)
+}
+
+// regNonLoopbackIP is an IPv4 address of this machine that is not
+// loopback; the test is skipped (failed on CI) without one.
+func regNonLoopbackIP(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil && !ipn.IP.IsLinkLocalUnicast() {
+			return ipn.IP.String()
+		}
+	}
+	requirePeer(t, "no non-loopback IPv4 address to serve a non-loopback registry on")
+	return ""
 }
