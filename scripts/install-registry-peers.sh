@@ -56,7 +56,10 @@ for spec in "${PEERS[@]}"; do
 	[[ -f "$mod/go.mod" && -f "$mod/go.sum" ]] || die "missing $mod/go.mod or go.sum"
 	grep -q " $version\$" <(grep -F "${pkg%%/cmd/*} " "$mod/go.mod") ||
 		die "$mod/go.mod does not require ${pkg%%/cmd/*} $version"
-	stamp=$(cat "$mod/go.mod" "$mod/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+	# The stamp covers what decides the binary: the module's go.mod and
+	# go.sum, this peer's line above (package, version, ldflags), the Go
+	# version and the platform. Editing anything else here rebuilds nothing.
+	stamp=$( (cat "$mod/go.mod" "$mod/go.sum"; echo "$spec") | sha256sum | cut -d' ' -f1)
 	stamp="$stamp $GOVERSION $PLATFORM"
 	stampFile="$BIN/.stamp-$name"
 	if [[ $FORCE == 0 && -x "$BIN/$name" && -f "$stampFile" && "$(cat "$stampFile")" == "$stamp" ]]; then
