@@ -442,6 +442,7 @@ type regNotary struct {
 	dockerConfig string // DOCKER_CONFIG; "" means an empty one
 	auth         string // user:password for the trust server (NOTARY_AUTH), or ""
 	env          []string
+	global       []string // more global flags, such as -c FILE
 }
 
 // regOurs is our notary CLI with a fresh trust directory.
@@ -470,7 +471,7 @@ func (n *regNotary) run(stdin string, args ...string) dockerResult {
 	if n.ca != "" {
 		full = append(full, "--tlscacert", n.ca)
 	}
-	full = append(full, args...)
+	full = append(append(full, n.global...), args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, n.bin, full...)

@@ -15,6 +15,7 @@ package interop
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -401,4 +402,39 @@ func TestRegistryImageDistributionToken(t *testing.T) {
 	_, err := exec.LookPath("docker")
 	regImageScenario(t, regScenario{reg: reg, trust: trust, dockerConfig: cfg, creds: creds,
 		notaryAuth: "alice:alice-pw", caFile: p.CA, docker: err == nil || regCI()})
+}
+
+// TestRegistryImageTrustServers: one run signs and verifies images of two
+// registries, each with its own trust server, chosen by the config file's
+// trust_servers map (which wins over -s); each collection lands on its
+// registry's trust server only.
+func TestRegistryImageTrustServers(t *testing.T) {
+	p := authNewPKI(t)
+	trustA, trustB := regStartTrust(t, p, ""), regStartTrust(t, p, "")
+	regA, regB := regStartDistribution(t, regDistOpts{}), regStartOlareg(t)
+	cfg := regDockerConfig(t, nil)
+	cr := regNewCrane(t, cfg, "")
+	a := cr.push(t, regA.Host+"/org/a:v1", "on registry A", regImageOpts{})
+	b := cr.push(t, regB.Host+"/org/b:v1", "on registry B", regImageOpts{OCI: true})
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config.json")
+	body := fmt.Sprintf(`{"trust_servers": {%q: %q, %q: %q}}`, regA.Host, trustA.URL, regB.Host, trustB.URL)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, server := range []string{"", trustA.URL} {
+		n := regOurs(t, server, p.CA, cfg)
+		n.global = []string{"-c", conf}
+		n.imageOK("sign", a.Ref, b.Ref)
+		rd := regOurs(t, server, p.CA, cfg)
+		rd.global = []string{"-c", conf}
+		rd.verify(a.Pinned(), "verify", a.Ref)
+		rd.verify(b.Pinned(), "verify", b.Ref)
+		trustA.assertNoTrustData(t, regB.Host+"/org/b")
+		trustB.assertNoTrustData(t, regA.Host+"/org/a")
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
 }
