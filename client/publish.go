@@ -107,6 +107,8 @@ type publishOptions struct {
 	// removeDropped deletes the private keys of rotated-away roles after a
 	// successful publish (v1 deletes them while rotating).
 	removeDropped bool
+	// resignRoot re-signs root even when unchanged and not due (Resign).
+	resignRoot bool
 }
 
 // publish is Publish for the given changes.
@@ -164,6 +166,11 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 
 	if err := r.apply(ctx, coll, changes); err != nil {
 		return err
+	}
+	if po.resignRoot {
+		if err := coll.MarkDirty(tuf.RoleRoot); err != nil {
+			return err
+		}
 	}
 	var extra []keys.PublicKey
 	if po.legacyVersions != 0 && !initial {

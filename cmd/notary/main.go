@@ -164,7 +164,7 @@ func (a *app) rootCommand() *cobra.Command {
 		},
 	})
 	a.addTUFCommands(root)
-	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand())
+	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.expiryCommand(), a.resignCommand())
 	return root
 }
 
