@@ -208,7 +208,7 @@ type ResignOptions struct {
 
 // ResignResult says what Resign did.
 type ResignResult struct {
-	// Resigned are the roles re-signed and published, in upload order.
+	// Resigned are the roles re-signed and published, soonest expiry first.
 	Resigned []string
 	// NotHeld are roles due that a person must re-sign but whose keys this
 	// trust directory does not hold.
@@ -306,7 +306,7 @@ func LocalGUNs(trustDir string) ([]string, error) {
 }
 
 // remoteGUNsPage is the changefeed page size RemoteGUNs asks for.
-const remoteGUNsPage = 1000
+var remoteGUNsPage = 1000
 
 // MaxRemoteGUNs bounds how many collections RemoteGUNs collects, so a
 // huge (or hostile) server cannot exhaust memory.
@@ -323,6 +323,7 @@ func RemoteGUNs(ctx context.Context, c *api.Client) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		prev := id
 		for _, ch := range cf.Records {
 			if ch.Category == "deletion" {
 				delete(live, ch.GUN)
@@ -337,8 +338,11 @@ func RemoteGUNs(ctx context.Context, c *api.Client) ([]string, error) {
 		if len(cf.Records) < remoteGUNsPage {
 			break
 		}
-		if _, err := strconv.ParseInt(id, 10, 64); err != nil {
-			return nil, fmt.Errorf("client: bad changefeed ID %q", id)
+		// A full page that does not move forward would loop forever.
+		p, err1 := strconv.ParseInt(prev, 10, 64)
+		n, err2 := strconv.ParseInt(id, 10, 64)
+		if err1 != nil || err2 != nil || n <= p {
+			return nil, fmt.Errorf("client: the server's changefeed does not advance past ID %q", prev)
 		}
 	}
 	out := make([]string, 0, len(live))

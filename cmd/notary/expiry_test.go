@@ -193,3 +193,32 @@ func TestParseWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiryRemote: --remote lists every collection the server holds (not
+// only those in the trust directory), walking the changefeed; a deleted
+// collection is left out.
+func TestExpiryRemote(t *testing.T) {
+	var clk fixedClock
+	srv := newTestServerAt(t, clk.now)
+	c := newCLI(t, srv.URL)
+	c.now = clk.now
+	for _, g := range []string{"example.com/x", "example.com/y", "example.com/gone"} {
+		c.ok("init", "-p", g)
+	}
+	c.ok("delete", "--remote", "example.com/gone")
+	other := newCLI(t, srv.URL)
+	other.now = clk.now
+	rows := expiryJSON(t, other.ok("expiry", "--remote", "-o", "json"))
+	seen := map[string]int{}
+	for _, r := range rows {
+		seen[r.GUN]++
+	}
+	if len(seen) != 2 || seen["example.com/x"] != 4 || seen["example.com/y"] != 4 {
+		t.Errorf("--remote listed %v", seen)
+	}
+	// Without --remote the other trust directory now caches both.
+	rows = expiryJSON(t, other.ok("expiry", "-o", "json"))
+	if len(rows) != 8 {
+		t.Errorf("local listing after --remote: %d rows", len(rows))
+	}
+}
