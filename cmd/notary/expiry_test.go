@@ -14,7 +14,7 @@ type fixedClock struct{ offset atomic.Int64 }
 
 var clockBase = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func (c *fixedClock) now() time.Time { return clockBase.Add(time.Duration(c.offset.Load())) }
+func (c *fixedClock) now() time.Time      { return clockBase.Add(time.Duration(c.offset.Load())) }
 func (c *fixedClock) set(d time.Duration) { c.offset.Store(int64(d)) }
 
 const day = 24 * time.Hour
