@@ -260,6 +260,15 @@ func (r *Repository) Resign(ctx context.Context, opts ResignOptions) (ResignResu
 	if !due {
 		return res, nil
 	}
+	// Roles that have already expired would stop the publish's update:
+	// verify as of just before the earliest expiry instead (signatures,
+	// thresholds and versions are still checked), as Expiry did. The
+	// roles are then re-signed with fresh expiries.
+	for _, e := range list {
+		if !e.Expires.After(now) && (po.verifyAt.IsZero() || e.Expires.Add(-time.Second).Before(po.verifyAt)) {
+			po.verifyAt = e.Expires.Add(-time.Second)
+		}
+	}
 	changes := make([]changelist.Change, 0, len(witness))
 	for _, role := range witness {
 		c, err := changelist.NewWitness(role)

@@ -109,6 +109,10 @@ type publishOptions struct {
 	removeDropped bool
 	// resignRoot re-signs root even when unchanged and not due (Resign).
 	resignRoot bool
+	// verifyAt, if set, is the time the collection is verified as of
+	// instead of now: just before its earliest expiry, so that Resign can
+	// renew roles that have already expired.
+	verifyAt time.Time
 }
 
 // publish is Publish for the given changes.
@@ -130,7 +134,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 	switch {
 	case err == nil:
 		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
-		repo, err := r.updateFor(ctx, remote, r.serverName(), true, time.Time{})
+		repo, err := r.updateFor(ctx, remote, r.serverName(), true, po.verifyAt)
 		if at, ok := r.renewalTime(err); ok {
 			// The root (or its certificate) has expired: verify as of
 			// just before, so that this publish can re-sign root and

@@ -222,3 +222,25 @@ func TestExpiryRemote(t *testing.T) {
 		t.Errorf("local listing after --remote: %d rows", len(rows))
 	}
 }
+
+// TestResignAfterExpiry: a collection whose targets and snapshot have
+// already expired is renewed by resign (verified as of just before the
+// expiry), after which consumers read it again.
+func TestResignAfterExpiry(t *testing.T) {
+	var clk fixedClock
+	srv := newTestServerAt(t, clk.now)
+	c := newCLI(t, srv.URL)
+	c.now = clk.now
+	consumer := newCLI(t, srv.URL)
+	consumer.now = clk.now
+	f := writeFile(t, filepath.Join(c.home, "f.txt"), "f")
+	c.ok("init", "-p", gun)
+	c.ok("add", gun, "kept", f, "-p")
+	consumer.ok("list", gun)
+	clk.set(3*365*day + 2*day)
+	consumer.fail("list", gun)
+	r := c.ok("resign", gun)
+	mustContain(t, "resign", r.out, "re-signed and published snapshot, targets")
+	c.ok("expiry", "--within", "30d", gun)
+	mustContain(t, "list after resign", consumer.ok("list", gun).out, "kept ")
+}
