@@ -39,7 +39,7 @@ const (
 	// evaluation (each is one storage read).
 	maxWatchedRoles = 1000
 	// maxWatchedGUNs bounds the collections the watch remembers.
-	maxWatchedGUNs = 5_000_000
+	maxWatchedGUNs = 1_000_000
 )
 
 // ExpiryWatchOptions configure Server.WatchExpiry.
@@ -360,7 +360,15 @@ func (s *Server) holdsSnapshotKey(ctx context.Context, c *collection) bool {
 // the collection as stored afterwards; on failure it reports the
 // collection at risk, loudly, and returns c.
 func (s *Server) renewAhead(ctx context.Context, w *expiryWatch, rec *gunExpiry, c *collection, now, before time.Time) *collection {
-	err := s.renew(ctx, c, now, before)
+	// Through the same flight group as reads that regenerate, so a read
+	// and the watch never sign the same collection's timestamp at once.
+	var err error
+	shared, ferr := s.regen.do(ctx, c.gun, func() { err = s.renew(ctx, c, now, before) })
+	if ferr != nil {
+		err = ferr
+	} else if shared {
+		err = nil // a read just regenerated it
+	}
 	if err == nil || errors.Is(err, storage.ErrOldVersion) {
 		rec.atRisk = false
 		if fresh, lerr := s.loadCollection(ctx, c.gun); lerr == nil {
