@@ -213,6 +213,9 @@ type ResignResult struct {
 	// NotHeld are roles due that a person must re-sign but whose keys this
 	// trust directory does not hold.
 	NotHeld []RoleExpiry
+	// HoldsAny: this trust directory holds a key of at least one role of
+	// the collection (false for a collection it only reads).
+	HoldsAny bool
 }
 
 // Resign re-signs, with new versions and expiries, every role of the
@@ -237,6 +240,9 @@ func (r *Repository) Resign(ctx context.Context, opts ResignOptions) (ResignResu
 		po      publishOptions
 		due     bool
 	)
+	for _, e := range list {
+		res.HoldsAny = res.HoldsAny || e.KeyHeld
+	}
 	for _, e := range list {
 		if e.ResignedBy != ResignerPublisher || !e.Expires.Before(now.Add(opts.Within)) {
 			continue
@@ -273,12 +279,12 @@ func (r *Repository) Resign(ctx context.Context, opts ResignOptions) (ResignResu
 	for _, role := range witness {
 		c, err := changelist.NewWitness(role)
 		if err != nil {
-			return ResignResult{NotHeld: res.NotHeld}, err
+			return ResignResult{NotHeld: res.NotHeld, HoldsAny: res.HoldsAny}, err
 		}
 		changes = append(changes, c)
 	}
 	if err := r.publish(ctx, changes, po); err != nil {
-		return ResignResult{NotHeld: res.NotHeld}, err
+		return ResignResult{NotHeld: res.NotHeld, HoldsAny: res.HoldsAny}, err
 	}
 	return res, nil
 }

@@ -244,3 +244,23 @@ func TestResignAfterExpiry(t *testing.T) {
 	c.ok("expiry", "--within", "30d", gun)
 	mustContain(t, "list after resign", consumer.ok("list", gun).out, "kept ")
 }
+
+// TestResignAllSkipsReadOnly: resign --all in a trust directory that also
+// caches collections it only reads skips those instead of failing on
+// them; naming such a collection fails, since its roles are due.
+func TestResignAllSkipsReadOnly(t *testing.T) {
+	var clk fixedClock
+	srv := newTestServerAt(t, clk.now)
+	publisher := newCLI(t, srv.URL)
+	publisher.now = clk.now
+	publisher.ok("init", "-p", "example.com/theirs")
+	c := newCLI(t, srv.URL)
+	c.now = clk.now
+	c.ok("init", "-p", "example.com/mine")
+	c.ok("list", "example.com/theirs")
+	clk.set(3*365*day - 10*day)
+	r := c.ok("resign", "--all")
+	mustContain(t, "resign --all", r.out, "example.com/mine: re-signed and published", "example.com/theirs: no keys of it here, skipped")
+	r = c.fail("resign", "example.com/theirs")
+	mustContain(t, "resign theirs", r.err, "its key is not in this trust directory")
+}

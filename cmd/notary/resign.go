@@ -16,7 +16,7 @@ func (a *app) resignCommand() *cobra.Command {
 		Short: "Re-signs the roles of a trusted collection that expire soon, and publishes them.",
 		Long: "Re-signs, with new versions and expiry dates, every role of the collection whose key this trust directory holds " +
 			"(root, targets, delegations, a snapshot whose key you hold) and that expires within --within (default 30d), " +
-			"and publishes them at once. Staged changes stay staged. With --all, every collection in the trust directory. " +
+			"and publishes them at once. Staged changes stay staged. With --all, every collection in the trust directory that it holds a key of. " +
 			"Roles due whose keys are elsewhere are reported and make the command fail. See docs/expiry.md for running it from cron or a systemd timer.",
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.resign(cmd, f, args) },
@@ -53,6 +53,12 @@ func (a *app) resign(cmd *cobra.Command, f *expiryFlags, args []string) error {
 		if err != nil {
 			failed++
 			a.warnf("%s: %v", gun, err)
+			continue
+		}
+		if f.all && !res.HoldsAny {
+			// A collection this trust directory only reads: not ours to
+			// re-sign (`notary expiry` still lists it).
+			fmt.Fprintf(a.stdout, "%s: no keys of it here, skipped\n", gun)
 			continue
 		}
 		for _, e := range res.NotHeld {
