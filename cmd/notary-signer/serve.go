@@ -166,15 +166,6 @@ func serverTLS(cfg *config, now time.Time, log *slog.Logger) (*tls.Config, error
 		return nil, errors.New("unable to set up TLS: no client CA loaded")
 	}
 	tc.ClientAuth = tls.VerifyClientCertIfGiven
-	// TLS 1.2 suites: ECDHE with AEAD only (TLS 1.3 suites are fixed).
-	tc.CipherSuites = []uint16{
-		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	}
 	if leaf := tc.Certificates[0].Leaf; leaf != nil {
 		checkCertDates(leaf, now, log)
 	} else if len(tc.Certificates[0].Certificate) > 0 {

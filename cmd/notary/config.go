@@ -39,6 +39,7 @@ var configKeys = jsonconfig.Schema{
 	"key_store.pkcs11.module":       jsonconfig.KindString,
 	"key_store.pkcs11.token_label":  jsonconfig.KindString,
 	"key_store.pkcs11.roles":        jsonconfig.KindStrings,
+	"trust_servers":                 jsonconfig.KindObject, // registry host → trust server (image commands)
 }
 
 // configHelp describes the config file in notary --help.
@@ -63,6 +64,7 @@ the wrong type is an error. Flags override the file.
   key_store.pkcs11.token_label  token label ($NOTARY_PKCS11_TOKEN)
   key_store.pkcs11.roles        roles whose keys go on the token: root (default),
                                 targets, snapshot, delegation ($NOTARY_PKCS11_ROLES)
+  trust_servers                 {"registry host[:port]": "https://trust server"} for notary image
 
 Environment: NOTARY_AUTH (base64 of user:password for the server),
 NOTARY_ROOT_PASSPHRASE, NOTARY_TARGETS_PASSPHRASE,

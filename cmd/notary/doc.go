@@ -71,6 +71,22 @@
 // against the keys of the root trusted before (or pinned), exactly as from
 // the server.
 //
+// # Container images
+//
+// Added: image sign, image verify, image inspect and image revoke sign and
+// check images in any Docker Registry V2 / OCI registry with no Docker
+// engine, with the Docker CLI's content trust rules (a tag's target is
+// the manifest's size and sha256, in targets/releases and the signer
+// delegations the user holds keys for, or targets; verify reads
+// targets/releases then targets), so docker trust inspect and
+// DOCKER_CONTENT_TRUST=1 docker pull read what they sign and the other
+// way round. Registry credentials come from the Docker config file;
+// --registry-ca adds a CA, --insecure-registry allows plain HTTP (loopback
+// registries always may). The trust server of a registry is
+// DOCKER_CONTENT_TRUST_SERVER, else its entry in the config file's
+// "trust_servers" map ({"registry.example.com": "https://notary.example.com"}),
+// else -s / remote_server.url if given, else https://<registry host>.
+//
 // # Differences from v0.7.0
 //
 // Errors go to stderr ("* fatal: ...", then hints on what to do) and the

@@ -175,7 +175,7 @@ func (a *app) rootCommand() *cobra.Command {
 		},
 	})
 	a.addTUFCommands(root)
-	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.expiryCommand(), a.resignCommand())
+	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.imageCommand(), a.expiryCommand(), a.resignCommand())
 	return root
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/client"
+	"github.com/notary-go/notary/internal/tlspolicy"
 )
 
 // access is the permission a command needs on the GUN, which selects the
@@ -42,7 +43,7 @@ func (a access) actions() []string {
 // file, only that CA is trusted (ExclusiveRootPools); an optional client
 // certificate for mutual TLS.
 func tlsConfig(s *settings) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.SkipTLSVerify} //nolint:gosec // user's explicit choice (skipTLSVerify)
+	cfg := &tls.Config{MinVersion: tlspolicy.MinVersion, CipherSuites: tlspolicy.CipherSuites(), InsecureSkipVerify: s.SkipTLSVerify} //nolint:gosec // user's explicit choice (skipTLSVerify)
 	if s.RootCA != "" {
 		pem, err := os.ReadFile(s.RootCA)
 		if err != nil {
@@ -71,6 +72,11 @@ func tlsConfig(s *settings) (*tls.Config, error) {
 // (client.AuthTransport, which sends credentials to the server's origin
 // alone); the mirror's never sends credentials.
 func (a *app) httpClients(s *settings, gun string, acc access) (server, mirror *http.Client, err error) {
+	return a.httpClientsWith(s, gun, acc, a.credentials(acc))
+}
+
+// httpClientsWith is httpClients with the server's credentials given.
+func (a *app) httpClientsWith(s *settings, gun string, acc access, creds func() (string, string)) (server, mirror *http.Client, err error) {
 	tc, err := tlsConfig(s)
 	if err != nil {
 		return nil, nil, err
@@ -93,7 +99,7 @@ func (a *app) httpClients(s *settings, gun string, acc access) (server, mirror *
 		ServerURL:   s.ServerURL,
 		GUN:         gun,
 		Actions:     acc.actions(),
-		Credentials: a.credentials(acc),
+		Credentials: creds,
 		Base:        rt,
 		Now:         a.now,
 	})
