@@ -107,6 +107,12 @@ type publishOptions struct {
 	// removeDropped deletes the private keys of rotated-away roles after a
 	// successful publish (v1 deletes them while rotating).
 	removeDropped bool
+	// resignRoot re-signs root even when unchanged and not due (Resign).
+	resignRoot bool
+	// verifyAt, if set, is the time the collection is verified as of
+	// instead of now: just before its earliest expiry, so that Resign can
+	// renew roles that have already expired.
+	verifyAt time.Time
 }
 
 // publish is Publish for the given changes.
@@ -128,7 +134,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 	switch {
 	case err == nil:
 		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
-		repo, err := r.updateFor(ctx, remote, r.serverName(), true, time.Time{})
+		repo, err := r.updateFor(ctx, remote, r.serverName(), true, po.verifyAt)
 		if at, ok := r.renewalTime(err); ok {
 			// The root (or its certificate) has expired: verify as of
 			// just before, so that this publish can re-sign root and
@@ -169,6 +175,11 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 
 	if err := r.apply(ctx, coll, changes); err != nil {
 		return err
+	}
+	if po.resignRoot {
+		if err := coll.MarkDirty(tuf.RoleRoot); err != nil {
+			return err
+		}
 	}
 	var extra []keys.PublicKey
 	if po.legacyVersions != 0 && !initial {

@@ -47,7 +47,11 @@ type Options struct {
 	Remote update.Remote
 
 	// KeyStore holds the private keys. nil: the trust directory's
-	// keystore.FileStore, opened on first use with Retriever.
+	// keystore.FileStore, opened on first use with Retriever. To keep
+	// root (and other) keys on a PKCS#11 token, give a keystore.Routed
+	// whose Token is a pkcs11.Store (package keystore/pkcs11) and whose
+	// Default is the trust directory's FileStore; the CLI's --key-store
+	// pkcs11 does that.
 	KeyStore keystore.Service
 	// Retriever supplies the passphrases of the default key store. nil:
 	// passphrase.New with its defaults (NOTARY_*_PASSPHRASE, then a prompt

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Makes a SoftHSM2 token for the PKCS#11 key store (signer/pkcs11) and
+# Makes a SoftHSM2 token for the PKCS#11 key store (keystore/pkcs11) and
 # prints the environment that points the tests and tools at it:
 #
 #   eval "$(scripts/softhsm.sh /tmp/hsm)"
-#   go test -race ./signer/pkcs11/
+#   go test -race ./keystore/pkcs11/
 #
 # DIR gets softhsm2.conf and a tokens/ directory. Idempotent: softhsm2 is
 # installed with apt-get only when missing (apt-get update runs only then),

@@ -141,6 +141,13 @@ func (s *Server) freshCollection(ctx context.Context, gun string) (*collection, 
 // regenerate stores a new timestamp (and snapshot) for c; see
 // freshCollection.
 func (s *Server) regenerate(ctx context.Context, c *collection, now time.Time) error {
+	return s.renew(ctx, c, now, now)
+}
+
+// renew is regenerate ahead of time (the expiry watch): a new timestamp,
+// and a new snapshot if the stored one expires before before and the
+// server holds its key.
+func (s *Server) renew(ctx context.Context, c *collection, now, before time.Time) error {
 	_, root, err := s.root(ctx, c)
 	if err != nil {
 		return err
@@ -151,8 +158,8 @@ func (s *Server) regenerate(ctx context.Context, c *collection, now time.Time) e
 		return err
 	}
 	snap := sf.Data
-	tsExpired := expired(c.tsBody.Expires, now)
-	if expired(c.snapBody.Expires, now) {
+	tsExpired := expired(c.tsBody.Expires, before)
+	if expired(c.snapBody.Expires, before) {
 		data, v, err := s.makeSnapshot(ctx, c.gun, root, c.snapBody, nil, now)
 		var cse *CannotSignError
 		switch {

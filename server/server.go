@@ -134,6 +134,7 @@ type Server struct {
 	now           func() time.Time
 	health        *healthChecker
 	metrics       *metrics
+	expiry        *expiryWatch
 	metricsH      http.Handler
 	routes        http.Handler // s.route inside Options.Middleware; nil without one
 	parsed        *parseCache
@@ -222,6 +223,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.metrics, err = newMetrics(reg); err != nil {
 		return nil, err
+	}
+	if s.expiry, err = newExpiryWatch(reg); err != nil {
+		return nil, fmt.Errorf("server: registering metrics: %w", err)
 	}
 	s.metricsH = metricsHandler(gath)
 	if opts.Middleware != nil {

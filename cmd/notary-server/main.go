@@ -248,6 +248,9 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	if f.debug {
 		go serveDebug(log)
 	}
+	// Expiry gauges, warnings and ahead-of-time timestamp renewal
+	// (docs/expiry.md); stops with ctx.
+	go srv.WatchExpiry(ctx, server.ExpiryWatchOptions{})
 	return listenAndServe(ctx, cfg, srv, tlsConfig, log)
 }
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/notary-go/notary/signer/pkcs11"
+	"github.com/notary-go/notary/keystore/pkcs11"
 )
 
 // openToken opens the PKCS#11 backend: keys are generated on the token

@@ -35,6 +35,10 @@ var configKeys = jsonconfig.Schema{
 	"trust_pinning.certs":           jsonconfig.KindObject, // GUN → certificate IDs (checked in applyFile)
 	"trust_pinning.ca":              jsonconfig.KindObject, // GUN prefix → CA file
 	"trust_pinning.disable_tofu":    jsonconfig.KindBool,
+	"key_store.type":                jsonconfig.KindString,
+	"key_store.pkcs11.module":       jsonconfig.KindString,
+	"key_store.pkcs11.token_label":  jsonconfig.KindString,
+	"key_store.pkcs11.roles":        jsonconfig.KindStrings,
 	"trust_servers":                 jsonconfig.KindObject, // registry host → trust server (image commands)
 }
 
@@ -55,11 +59,17 @@ the wrong type is an error. Flags override the file.
   trust_pinning.certs           {"GUN": ["certificate ID", ...]}: pin root certificates
   trust_pinning.ca              {"GUN prefix": "ca.crt"}: root certificates must chain to it
   trust_pinning.disable_tofu    true: refuse a first root that nothing pins
+  key_store.type                "file" (default) or "pkcs11" (--key-store)
+  key_store.pkcs11.module       PKCS#11 library path ($NOTARY_PKCS11_MODULE)
+  key_store.pkcs11.token_label  token label ($NOTARY_PKCS11_TOKEN)
+  key_store.pkcs11.roles        roles whose keys go on the token: root (default),
+                                targets, snapshot, delegation ($NOTARY_PKCS11_ROLES)
   trust_servers                 {"registry host[:port]": "https://trust server"} for notary image
 
 Environment: NOTARY_AUTH (base64 of user:password for the server),
 NOTARY_ROOT_PASSPHRASE, NOTARY_TARGETS_PASSPHRASE,
-NOTARY_SNAPSHOT_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE.`
+NOTARY_SNAPSHOT_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE,
+NOTARY_PKCS11_PIN (the token's user PIN; never a flag).`
 
 // fileConfig is the client config file (v1 §7.4, docs/reference/client-config.md).
 // Keys are matched case-insensitively, as viper does.
@@ -80,6 +90,15 @@ type fileConfig struct {
 		CA          map[string]string          `json:"ca"`
 		DisableTOFU bool                       `json:"disable_tofu"`
 	} `json:"trust_pinning"`
+	// KeyStore is our addition: private keys on a PKCS#11 token.
+	KeyStore struct {
+		Type   string `json:"type"`
+		PKCS11 struct {
+			Module     string          `json:"module"`
+			TokenLabel string          `json:"token_label"`
+			Roles      json.RawMessage `json:"roles"`
+		} `json:"pkcs11"`
+	} `json:"key_store"`
 }
 
 // settings are the resolved configuration: config file, then flags.
@@ -93,6 +112,7 @@ type settings struct {
 	SkipTLSVerify bool
 	Mirror        string
 	Pinning       trustpin.Config
+	KeyStore      keyStoreSettings
 }
 
 // loadSettings reads the config file (the -c file, else
@@ -216,6 +236,23 @@ func (s *settings) applyFile(path string, data []byte, home string) error {
 		}
 	}
 	s.Pinning.DisableTOFU = tp.DisableTOFU
+	ks := fc.KeyStore
+	mod := ks.PKCS11.Module
+	if strings.ContainsRune(mod, '/') || strings.HasPrefix(mod, "~") {
+		mod = rel(mod) // a bare library name is left to the dynamic loader's search
+	}
+	s.KeyStore = keyStoreSettings{Type: ks.Type, Module: mod, Token: ks.PKCS11.TokenLabel}
+	if len(ks.PKCS11.Roles) > 0 {
+		var roles []string
+		if err := json.Unmarshal(ks.PKCS11.Roles, &roles); err != nil {
+			var one string
+			if json.Unmarshal(ks.PKCS11.Roles, &one) != nil {
+				return fmt.Errorf("invalid key_store.pkcs11.roles in %s: want a list of roles", path)
+			}
+			roles = strings.Fields(one)
+		}
+		s.KeyStore.Roles = roles
+	}
 	return nil
 }
 

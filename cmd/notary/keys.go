@@ -104,6 +104,20 @@ func (a *app) keysList(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageError("key list takes no arguments")
 	}
+	routed, err := a.routedStore()
+	if err != nil {
+		return err
+	}
+	if routed != nil {
+		located, err := routed.Locations(cmd.Context())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout)
+		prettyPrintLocatedKeys(located, a.stdout)
+		fmt.Fprintln(a.stdout)
+		return nil
+	}
 	ks, s, err := a.fileStore()
 	if err != nil {
 		return err
@@ -133,8 +147,12 @@ func (a *app) keysGenerate(cmd *cobra.Command, f *keyFlags, args []string) error
 		return fmt.Errorf("invalid role %q", f.generateRole)
 	}
 	if f.outFile == "" {
-		ks, _, err := a.fileStore()
-		if err != nil {
+		var ks keystore.Service
+		if r, err := a.routedStore(); err != nil {
+			return err
+		} else if r != nil {
+			ks = r // on the token when the role is routed there
+		} else if ks, _, err = a.fileStore(); err != nil {
 			return err
 		}
 		pub, err := ks.Create(cmd.Context(), f.generateRole, "", alg)
@@ -384,6 +402,12 @@ func (a *app) importKeys(cmd *cobra.Command, f *keyFlags, args []string) error {
 				break
 			}
 			blocks++
+			if done, err := a.importToToken(cmd, f, file, block); done || err != nil {
+				if err != nil {
+					failed = append(failed, fmt.Sprintf("%s: %v", file, err))
+				}
+				continue
+			}
 			ki, err := ks.Import(cmd.Context(), pem.EncodeToMemory(block), keystore.ImportOptions{Role: f.importRole, GUN: f.importGUN, Name: file})
 			switch {
 			case errors.Is(err, keystore.ErrExists):

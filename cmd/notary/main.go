@@ -21,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/notary-go/notary/client"
+	"github.com/notary-go/notary/keystore"
 	"github.com/notary-go/notary/passphrase"
 )
 
@@ -59,6 +60,7 @@ type globalFlags struct {
 	trustDir, configFile, server string
 	tlsCA, tlsCert, tlsKey       string
 	mirror                       string
+	keyStore                     string
 	debug, verbose, version      bool
 }
 
@@ -79,6 +81,11 @@ type app struct {
 
 	prog progress
 	gun  string // the GUN of the command, for hints in error messages
+
+	keyStoreOnce sync.Once
+	routed       *keystore.Routed // --key-store pkcs11
+	routedErr    error
+	closers      []func() // run when the run ends (the PKCS#11 session)
 }
 
 // run executes the CLI and returns the exit code: 0 on success, 1 on any
@@ -92,6 +99,9 @@ func run(ctx context.Context, args []string, io *stdio) int {
 	root.SetArgs(args)
 	root.SetContext(ctx)
 	cmd, err := root.ExecuteC()
+	for _, c := range a.closers {
+		c()
+	}
 	if err != nil {
 		var ue *usageErr
 		if errors.As(err, &ue) {
@@ -151,6 +161,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.flags.tlsCert, "tlscert", "", "Path to TLS certificate file")
 	pf.StringVar(&a.flags.tlsKey, "tlskey", "", "Path to TLS key file")
 	pf.StringVar(&a.flags.mirror, "mirror", "", "Read trust data for list, lookup, verify and delegation list from this static mirror (URL or directory holding <gun>/<role>.json; \"{gun}\" is replaced by the GUN) instead of the server")
+	pf.StringVar(&a.flags.keyStore, "key-store", "", "Where new private keys are kept: \"file\" (the trust directory, default) or \"pkcs11\" (root keys, and the roles of key_store.pkcs11.roles or $NOTARY_PKCS11_ROLES, on the PKCS#11 token of $NOTARY_PKCS11_MODULE and $NOTARY_PKCS11_TOKEN; PIN from $NOTARY_PKCS11_PIN or a prompt)")
 	root.Flags().BoolVar(&a.flags.version, "version", false, "Print the version number of notary")
 
 	root.AddCommand(&cobra.Command{
@@ -164,7 +175,7 @@ func (a *app) rootCommand() *cobra.Command {
 		},
 	})
 	a.addTUFCommands(root)
-	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.imageCommand())
+	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.imageCommand(), a.expiryCommand(), a.resignCommand())
 	return root
 }
 
@@ -278,6 +289,11 @@ func (a *app) repoFor(gun string, acc access, online bool) (*client.Repository, 
 		OnWarning:    a.warn,
 		Progress:     a.progressFunc(),
 	}
+	ks, err := a.keyService()
+	if err != nil {
+		return nil, err
+	}
+	opts.KeyStore = ks
 	if online {
 		if u, err := url.Parse(s.ServerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("Trust server url has to be in the form of http(s)://URL:PORT. Got: %s", s.ServerURL)

@@ -72,6 +72,11 @@ func prettyPrintKeys(infos []keystore.KeyInfo, location string, w io.Writer) {
 	for _, ki := range infos {
 		rows = append(rows, keyRow{role: ki.Role, gun: ki.GUN, id: ki.ID, location: location})
 	}
+	printKeyRows(rows, w)
+}
+
+// printKeyRows sorts and prints `key list` rows.
+func printKeyRows(rows []keyRow, w io.Writer) {
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		if a.role != b.role {

@@ -197,6 +197,11 @@ func (a *app) readKeyFile(role, path string) (*keys.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Error reading input root key file: %w", err)
 	}
+	return a.decryptKey(role, path, data)
+}
+
+// decryptKey is readKeyFile for the PEM bytes data read from path.
+func (a *app) decryptKey(role, path string, data []byte) (*keys.PrivateKey, error) {
 	if !keys.IsEncryptedPEM(data) {
 		if role == tuf.RoleRoot {
 			return nil, errors.New("only encrypted root keys may be imported: the key file is not encrypted")
