@@ -21,6 +21,7 @@ import (
 
 	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/client"
+	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/keyservice"
 	"github.com/notary-go/notary/signer/keydb"
@@ -28,7 +29,6 @@ import (
 	"github.com/notary-go/notary/storage/sqlstore"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
 	"github.com/notary-go/notary/storage/sqlstore/sqltest"
-	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/update"
 )
 
