@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/storage/sqlstore"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
-	"github.com/notary-go/notary/internal/v1import"
 )
 
 // CheckSource checks -from-backend (mysql or postgres), fills an empty

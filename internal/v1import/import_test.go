@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/servertest"
@@ -24,7 +25,6 @@ import (
 	"github.com/notary-go/notary/storage/sqlstore"
 	"github.com/notary-go/notary/storage/sqlstore/drivers"
 	"github.com/notary-go/notary/storage/sqlstore/sqltest"
-	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/tuf"
 )
 
