@@ -204,7 +204,7 @@ func DecodeTimestamp(signed []byte) (*Timestamp, error) {
 }
 
 func parseBody(role string, signed []byte) (map[string]any, error) {
-	v, err := canonicaljson.ParseStrict(signed)
+	v, err := canonicaljson.ParseShaped(signed, bodyShape(role))
 	if err != nil {
 		return nil, &MalformedError{Role: role, Field: "signed", Reason: err.Error()}
 	}
@@ -217,16 +217,17 @@ func parseBody(role string, signed []byte) (map[string]any, error) {
 }
 
 func parseEnvelope(role string, data []byte) (*Envelope, map[string]any, error) {
-	top, spans, err := canonicaljson.ParseStrictObject(data)
-	if err != nil {
+	top, spans, err := canonicaljson.ParseShapedObject(data, envelopeShape(role))
+	var unknown *canonicaljson.UnknownMemberError
+	switch {
+	case errors.As(err, &unknown):
+		return nil, nil, &MalformedError{Role: role, Field: unknown.Key, Reason: "unexpected top-level field: only \"signed\" and \"signatures\" are allowed"}
+	case errors.Is(err, canonicaljson.ErrTooMany):
+		return nil, nil, &MalformedError{Role: role, Field: "signatures", Reason: fmt.Sprintf("more than %d signatures", MaxSignatures)}
+	case err != nil:
 		return nil, nil, &MalformedError{Role: role, Reason: err.Error()}
 	}
 	d := decoder{role: role}
-	for _, k := range slices.Sorted(maps.Keys(top)) {
-		if k != "signed" && k != "signatures" {
-			return nil, nil, &MalformedError{Role: role, Field: k, Reason: "unexpected top-level field: only \"signed\" and \"signatures\" are allowed"}
-		}
-	}
 	sv, ok := top["signed"]
 	if !ok {
 		return nil, nil, &MalformedError{Role: role, Field: "signed", Reason: "missing"}
@@ -742,13 +743,27 @@ func (d *decoder) fileMeta(v any, field string) (FileMeta, bool) {
 		return fm, false
 	}
 	if c := o["custom"]; c != nil {
-		var buf bytes.Buffer
-		if err := canonicaljson.EncodeValue(&buf, c); err != nil {
+		var enc []byte
+		var err error
+		switch c := c.(type) {
+		case canonicaljson.RawValue:
+			if string(c) == "null" {
+				break
+			}
+			enc, err = canonicaljson.Canonicalize(c)
+		default:
+			var buf bytes.Buffer
+			err = canonicaljson.EncodeValue(&buf, c)
+			enc = buf.Bytes()
+		}
+		if err != nil {
 			d.fail(field+".custom", err.Error())
 			return fm, false
 		}
-		raw := json.RawMessage(buf.Bytes())
-		fm.Custom = &raw
+		if enc != nil {
+			raw := json.RawMessage(enc)
+			fm.Custom = &raw
+		}
 	}
 	if lv, present := o["length"]; present && lv != nil {
 		if fm.Length, ok = d.integer(lv, field+".length", 0, math.MaxInt64); !ok {
@@ -845,6 +860,9 @@ func sortedSmall(m map[string]any) []string {
 }
 
 func kind(v any) string {
+	if s, ok := v.(canonicaljson.Skipped); ok {
+		return s.Kind
+	}
 	switch v.(type) {
 	case nil:
 		return "null"
