@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"io"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -100,5 +101,63 @@ func TestUploadMemoryBounded(t *testing.T) {
 				t.Errorf("peak heap growth %d bytes, want at most %d (6x the body)", peak, limit)
 			}
 		})
+	}
+}
+
+// TestUploadBytesInFlight checks the server-wide budget of update bytes:
+// while one upload holds nearly all of it, another gets 503 UNAVAILABLE
+// with Retry-After, and succeeds once the first is done.
+func TestUploadBytesInFlight(t *testing.T) {
+	const budget = 1 << 20
+	h := servertest.Start(t, memory.New(), server.Options{Logger: discardLogger(), MaxUpdateSize: budget, MaxUploadBytesInFlight: budget})
+	r := h.NewRepo(t, "example.com/inflight", true)
+	if err := r.AddTarget(tuf.RoleTargets, "a", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	parts, err := r.Publish(tuf.RoleTargets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good bytes.Buffer
+	goodCT, err := api.WriteUpdate(&good, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body io.Reader, ct string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/v2/"+r.GUN+"/_trust/tuf/", body)
+		req.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.Server.ServeHTTP(rec, req)
+		return rec
+	}
+
+	// Upload A: a part that never ends, fed through a pipe. Once the
+	// pipe has taken one byte past budget-100, the server has charged
+	// everything before it (it charges each read before the next).
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() { done <- post(pr, "multipart/form-data; boundary=B").Code }()
+	head := "--B\r\nContent-Disposition: form-data; name=\"files\"; filename=\"targets\"\r\n\r\n"
+	if _, err := pw.Write([]byte(head + strings.Repeat(" ", budget-100-len(head)))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pw.Write([]byte(" ")); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := post(bytes.NewReader(good.Bytes()), goodCT)
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("second upload while the budget is spent: %d (Retry-After %q) %s, want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"), rec.Body.Bytes())
+	}
+	if code, _, _ := errorOf(t, response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}); code != api.CodeUnavailable {
+		t.Errorf("code %s, want %s", code, api.CodeUnavailable)
+	}
+
+	pw.CloseWithError(io.ErrUnexpectedEOF)
+	if code := <-done; code != 400 {
+		t.Errorf("cut-off upload: %d, want 400", code)
+	}
+	if rec := post(bytes.NewReader(good.Bytes()), goodCT); rec.Code != 200 {
+		t.Fatalf("upload after the budget was released: %d %s", rec.Code, rec.Body.Bytes())
 	}
 }

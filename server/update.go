@@ -30,12 +30,17 @@ func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *htt
 	if err := checkGUN(gun); err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxUpdateSize)
+	body := &budgetReader{r: http.MaxBytesReader(w, r.Body, s.maxUpdateSize), budget: s.uploads}
+	defer body.done()
+	r.Body = io.NopCloser(body)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return api.NewError(api.CodeMalformedUpload, nil)
 	}
 	parts, err := readParts(mr, s.maxParts, s.maxPartSize)
+	if ae := (*api.Error)(nil); errors.As(err, &ae) && ae.Code == api.CodeUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	if err != nil {
 		return err
 	}
@@ -45,7 +50,8 @@ func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *htt
 // readParts reads an update's parts (§5.2): the role is the raw filename
 // (keeping "/"), each body must look like metadata (an object with
 // "signed" holding _type, version and expires, and "signatures"), and no
-// role may come twice, nor be larger than maxPart. Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
+// role may come twice, nor be larger than maxPart or its role's limit
+// (tuf.MaxSize). Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
 // MALFORMED_JSON, MALFORMED_UPLOAD.
 func readParts(mr *multipart.Reader, maxParts int, maxPart int64) (map[string][]byte, error) {
 	parts := map[string][]byte{}
@@ -70,10 +76,9 @@ func readParts(mr *multipart.Reader, maxParts int, maxPart int64) (map[string][]
 		if len(parts) >= maxParts {
 			return nil, api.NewError(api.CodeMalformedUpload, fmt.Sprintf("more than %d parts", maxParts))
 		}
-		limit := maxPart
-		if role == tuf.RoleTimestamp {
-			limit = min(limit, api.MaxTimestampSize)
-		}
+		// Per-role limits (tuf.MaxSize): a root or timestamp has no
+		// business being megabytes, so it is refused before any parsing.
+		limit := min(maxPart, tuf.MaxSize(role))
 		data, err := io.ReadAll(io.LimitReader(p, limit+1))
 		if err != nil {
 			return nil, uploadReadError(err)
@@ -93,6 +98,9 @@ func uploadReadError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return mbe
+	}
+	if isUploadsBusy(err) {
+		return uploadsBusy()
 	}
 	return api.NewError(api.CodeMalformedUpload, nil)
 }
