@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -93,6 +94,9 @@ var (
 // only the parts s asks for. An empty object built under KindObject is a
 // nil map[string]any. Errors are *SyntaxError or *UnknownMemberError.
 func ParseShaped(data []byte, s *Shape) (any, error) {
+	if len(data) > maxShapedInput {
+		return nil, &SyntaxError{Reason: "input larger than 2 GiB"}
+	}
 	p := parser{data: data}
 	return p.shapedTop(s)
 }
@@ -101,6 +105,9 @@ func ParseShaped(data []byte, s *Shape) (any, error) {
 // returning also the exact bytes of each top-level member's value, as
 // ParseStrictObject does.
 func ParseShapedObject(data []byte, s *Shape) (map[string]any, map[string][]byte, error) {
+	if len(data) > maxShapedInput {
+		return nil, nil, &SyntaxError{Reason: "input larger than 2 GiB"}
+	}
 	p := parser{data: data, spans: map[string][]byte{}}
 	p.skipSpace()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' || s == nil || s.Kind != KindObject {
@@ -207,7 +214,7 @@ func (p *parser) shapedObject(depth int, s *Shape) (any, error) {
 				return nil, &SyntaxError{Offset: keyAt, Reason: fmt.Sprintf("duplicate object key %q", k), err: ErrDuplicateKey}
 			}
 		} else {
-			ks := keySpan{kstart, len(p.keys)}
+			ks := keySpan{int32(kstart), int32(len(p.keys))}
 			if l := len(p.kspans); l > base {
 				switch bytes.Compare(key, p.key(p.kspans[l-1])) {
 				case 0:
@@ -311,8 +318,13 @@ func (p *parser) shapedArray(depth int, s *Shape) (any, error) {
 	}
 }
 
-// keySpan locates a decoded object key in parser.keys.
-type keySpan struct{ start, end int }
+// keySpan locates a decoded object key in parser.keys. int32 keeps the
+// stack at 8 bytes per member of the objects being checked; inputs are
+// limited to maxShapedInput.
+type keySpan struct{ start, end int32 }
+
+// maxShapedInput bounds what ParseShaped reads (keySpan offsets are int32).
+const maxShapedInput = math.MaxInt32
 
 func (p *parser) key(k keySpan) []byte { return p.keys[k.start:k.end] }
 
@@ -384,7 +396,7 @@ func (p *parser) skipObject(depth int) error {
 			return err
 		}
 		p.keys = keys
-		ks := keySpan{kstart, len(p.keys)}
+		ks := keySpan{int32(kstart), int32(len(p.keys))}
 		if l := len(p.kspans); l > base {
 			switch bytes.Compare(p.key(ks), p.key(p.kspans[l-1])) {
 			case 0:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,14 +20,42 @@ import (
 // hostileMeta returns a metadata file of about size bytes whose "signed"
 // body carries an unknown member "x": [{},{},...], the cheapest JSON to
 // send per value a generic parser must allocate (issue 10 item 1).
-func hostileMeta(typ string, size int) []byte {
+// The signature names kid, so that a verifier gets as far as it can.
+func hostileMeta(typ string, size int, kid string) []byte {
+	return hostileFile(typ, size, `"x":[{}`, `,{}`, `]},"signatures":[{"keyid":"`+kid+`","method":"ecdsa","sig":"AA=="}]}`)
+}
+
+// hostileFile writes a metadata file of type typ: "signed" holds open,
+// then fill repeated up to about size bytes, then close.
+func hostileFile(typ string, size int, open, fill, close string) []byte {
 	var b bytes.Buffer
 	b.Grow(size + 256)
-	b.WriteString(`{"signed":{"_type":"` + typ + `","version":2,"expires":"2030-01-01T00:00:00Z","x":[{}`)
-	for b.Len() < size-100 {
-		b.WriteString(`,{}`)
+	b.WriteString(`{"signed":{"_type":"` + typ + `","version":2,"expires":"2030-01-01T00:00:00Z",` + open)
+	for b.Len() < size-len(close) {
+		b.WriteString(fill)
 	}
-	b.WriteString(`]},"signatures":[{"keyid":"ab","method":"ecdsa","sig":"AA=="}]}`)
+	b.WriteString(close)
+	return b.Bytes()
+}
+
+// hostileSignatures is a targets file whose signature list is
+// [{},{},...].
+func hostileSignatures(size int) []byte {
+	return hostileFile(tuf.TypeTargets, size, `"targets":{}},"signatures":[{}`, `,{}`, `]}`)
+}
+
+// hostileTargets is a targets file listing many targets with empty
+// metadata: {"t0":{},"t1":{},...}.
+func hostileTargets(size int, kid string) []byte {
+	var b bytes.Buffer
+	b.Grow(size + 256)
+	b.WriteString(`{"signed":{"_type":"Targets","version":2,"expires":"2030-01-01T00:00:00Z","targets":{"":{}`)
+	for i := 0; b.Len() < size-100; i++ {
+		b.WriteString(`,"`)
+		b.WriteString(strconv.FormatInt(int64(i), 36))
+		b.WriteString(`":{}`)
+	}
+	b.WriteString(`}},"signatures":[{"keyid":"` + kid + `","method":"ecdsa","sig":"AA=="}]}`)
 	return b.Bytes()
 }
 
@@ -70,18 +99,35 @@ func TestUploadMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 50 MiB bodies")
 	}
+	if raceEnabled {
+		t.Skip("the race detector's own allocations distort heap figures, and make parsing 10x slower")
+	}
 	const size = 50 << 20
 	h := servertest.Start(t, memory.New(), server.Options{Logger: discardLogger()})
 	r := h.NewRepo(t, "example.com/dos", true)
-	for _, tc := range []struct{ role, typ string }{
-		{tuf.RoleRoot, tuf.TypeRoot},
-		{tuf.RoleTargets, tuf.TypeTargets},
-		{"targets/releases", tuf.TypeTargets},
-		{tuf.RoleSnapshot, tuf.TypeSnapshot},
+	tk := r.TargetsKey.ID()
+	for _, tc := range []struct {
+		name, role string
+		data       []byte
+		factor     int
+	}{
+		{"root", tuf.RoleRoot, hostileMeta(tuf.TypeRoot, size, r.RootKey.ID()), 8},
+		{"targets", tuf.RoleTargets, hostileMeta(tuf.TypeTargets, size, tk), 8},
+		{"delegation", "targets/releases", hostileMeta(tuf.TypeTargets, size, tk), 8},
+		{"snapshot", tuf.RoleSnapshot, hostileMeta(tuf.TypeSnapshot, size, tk), 8},
+		{"timestamp", tuf.RoleTimestamp, hostileMeta(tuf.TypeTimestamp, size, tk), 8},
+		{"signatures", tuf.RoleTargets, hostileSignatures(size), 8},
+		// One object of millions of short members, unsorted: checking
+		// it for duplicates and canonicalising it for the signature
+		// check cost the most per byte (about 2 bytes of offsets per
+		// member byte, plus copies), but it is never decoded unsigned.
+		// HeapAlloc counts garbage not yet collected, hence the margin.
+		{"many-targets", tuf.RoleTargets, hostileTargets(size, tk), 16},
+		{"many-targets/unknown-key", tuf.RoleTargets, hostileTargets(size, "ab"), 12},
 	} {
-		t.Run(strings.ReplaceAll(tc.role, "/", "_"), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			var ct bytes.Buffer
-			contentType, err := api.WriteUpdate(&ct, []api.Part{{Role: tc.role, Data: hostileMeta(tc.typ, size)}})
+			contentType, err := api.WriteUpdate(&ct, []api.Part{{Role: tc.role, Data: tc.data}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,12 +139,12 @@ func TestUploadMemoryBounded(t *testing.T) {
 				rec = httptest.NewRecorder()
 				h.Server.ServeHTTP(rec, req)
 			})
-			t.Logf("%s: body %d bytes, peak heap growth %d bytes (%.1fx), status %d", tc.role, len(body), peak, float64(peak)/float64(len(body)), rec.Code)
+			t.Logf("%s: body %d bytes, peak heap growth %d bytes (%.1fx), status %d", tc.name, len(body), peak, float64(peak)/float64(len(body)), rec.Code)
 			if rec.Code < 400 || rec.Code >= 500 {
 				t.Errorf("status %d, want 4xx: %s", rec.Code, rec.Body.Bytes())
 			}
-			if limit := uint64(6 * len(body)); peak > limit {
-				t.Errorf("peak heap growth %d bytes, want at most %d (6x the body)", peak, limit)
+			if limit := uint64(tc.factor * len(body)); peak > limit {
+				t.Errorf("peak heap growth %d bytes, want at most %d (%dx the body)", peak, limit, tc.factor)
 			}
 		})
 	}

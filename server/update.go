@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -117,13 +118,61 @@ func looksLikeMetadata(data []byte) bool {
 			Version int64     `json:"version"`
 			Expires time.Time `json:"expires"`
 		} `json:"signed"`
-		Signatures []struct {
-			KeyID  string `json:"keyid"`
-			Method string `json:"method"`
-			Sig    []byte `json:"sig"`
-		} `json:"signatures"`
+		Signatures signatureList `json:"signatures"`
 	}
 	return json.Unmarshal(data, &m) == nil && m.Signed != nil
+}
+
+// signatureList decodes a "signatures" list as v1's SignedMeta does, but
+// only when it has at most tuf.MaxSignatures elements: a longer one is left
+// for validation to refuse (INVALID_UPDATE), rather than decoded at tens
+// of bytes of memory per byte of [{},{},...] (issue 10 item 1).
+type signatureList []struct {
+	KeyID  string `json:"keyid"`
+	Method string `json:"method"`
+	Sig    []byte `json:"sig"`
+}
+
+func (l *signatureList) UnmarshalJSON(b []byte) error {
+	if countElements(b) > tuf.MaxSignatures {
+		return nil
+	}
+	type plain signatureList
+	return json.Unmarshal(b, (*plain)(l))
+}
+
+// countElements counts the elements of the JSON array b (valid JSON, as
+// encoding/json checks it before calling an UnmarshalJSON); any other
+// value counts 0.
+func countElements(b []byte) int {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '[' {
+		return 0
+	}
+	if len(bytes.TrimSpace(b[1:len(b)-1])) == 0 {
+		return 0
+	}
+	n, depth, inString := 1, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 1:
+			n++
+		}
+	}
+	return n
 }
 
 // commitUpdate validates parts and stores the result. A conflict on a

@@ -73,6 +73,15 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 	return env, err
 }
 
+// ParseEnvelopeOf is ParseEnvelope for a file of role, whose name labels
+// the errors. Together with RoleKeys.Verify and DecodeTargets (or the
+// other Decode functions) it lets a reader refuse a file whose signatures
+// do not count before decoding its body, the costly part of a large file.
+func ParseEnvelopeOf(role string, data []byte) (*Envelope, error) {
+	env, _, err := parseEnvelopeShape(role, data, envelopeShapes[""])
+	return env, err
+}
+
 // ParseRoot parses and validates root.json (v1 §1.3): _type "Root",
 // version >= 1, expires, every key listed under its own TUF ID, all four
 // base roles present with threshold >= 1 and only known key IDs. It does
@@ -217,7 +226,11 @@ func parseBody(role string, signed []byte) (map[string]any, error) {
 }
 
 func parseEnvelope(role string, data []byte) (*Envelope, map[string]any, error) {
-	top, spans, err := canonicaljson.ParseShapedObject(data, envelopeShape(role))
+	return parseEnvelopeShape(role, data, envelopeShape(role))
+}
+
+func parseEnvelopeShape(role string, data []byte, shape *canonicaljson.Shape) (*Envelope, map[string]any, error) {
+	top, spans, err := canonicaljson.ParseShapedObject(data, shape)
 	var unknown *canonicaljson.UnknownMemberError
 	switch {
 	case errors.As(err, &unknown):

@@ -3,6 +3,7 @@ package tuf
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/notary-go/notary/canonicaljson"
@@ -85,6 +86,14 @@ func VerifySignatures(env *Envelope, role string, keyMap map[string]keys.PublicK
 	}
 	if len(env.Signatures) > MaxSignatures {
 		return tooManySignatures(role)
+	}
+	// Canonicalising costs a few times the body: not for an envelope
+	// that no key of the role signed.
+	if !slices.ContainsFunc(env.Signatures, func(s Signature) bool {
+		_, ok := keyMap[s.KeyID]
+		return ok && slices.Contains(keyIDs, s.KeyID)
+	}) {
+		return &ThresholdError{Role: role, Threshold: threshold}
 	}
 	msg, err := canonicaljson.Canonicalize(env.Signed)
 	if err != nil {
