@@ -29,6 +29,8 @@ const (
 	// KindArray builds an array element by element; an object is
 	// skipped, a scalar built.
 	KindArray
+	// KindAny builds the whole value, as ParseStrict does.
+	KindAny
 )
 
 // A Shape tells ParseShaped which parts of a document to build. A document
@@ -150,6 +152,8 @@ func (p *parser) shaped(depth int, s *Shape) (any, error) {
 			return nil, err
 		}
 		return RawValue(p.data[start:p.pos:p.pos]), nil
+	case kind == KindAny:
+		return p.value(depth)
 	case kind == KindObject && c == '{':
 		return p.shapedObject(depth+1, s)
 	case kind == KindArray && c == '[':
