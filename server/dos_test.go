@@ -207,3 +207,48 @@ func TestUploadBytesInFlight(t *testing.T) {
 		t.Fatalf("upload after the budget was released: %d %s", rec.Code, rec.Body.Bytes())
 	}
 }
+
+// BenchmarkHostileSignatures measures one upload of a targets file with n
+// bad signatures, all under the targets key's ID (issue 10 item 2: 50,000
+// cost seconds of CPU before each key was verified at most once and lists
+// were capped at tuf.MaxSignatures).
+//
+//	go test -run='^$' -bench=HostileSignatures -benchtime=5x ./server/
+func BenchmarkHostileSignatures(b *testing.B) {
+	h := servertest.Start(b, memory.New(), server.Options{Logger: discardLogger()})
+	r := h.NewRepo(b, "example.com/cpu", true)
+	env, err := tuf.ParseEnvelope(r.Files[tuf.RoleTargets])
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{tuf.MaxSignatures, 50000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			var file bytes.Buffer
+			file.WriteString(`{"signed":` + string(env.Signed) + `,"signatures":[`)
+			for i := 0; i < n; i++ {
+				if i > 0 {
+					file.WriteByte(',')
+				}
+				// 64 bytes: the right length for P-256, so each one
+				// costs a real ECDSA verification if tried.
+				file.WriteString(`{"keyid":"` + r.TargetsKey.ID() + `","method":"ecdsa","sig":"` + strings.Repeat("AQID", 21) + `AQ=="}`)
+			}
+			file.WriteString(`]}`)
+			var body bytes.Buffer
+			ct, err := api.WriteUpdate(&body, []api.Part{{Role: tuf.RoleTargets, Data: file.Bytes()}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(body.Len()))
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/v2/"+r.GUN+"/_trust/tuf/", bytes.NewReader(body.Bytes()))
+				req.Header.Set("Content-Type", ct)
+				rec := httptest.NewRecorder()
+				h.Server.ServeHTTP(rec, req)
+				if rec.Code != 400 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body.Bytes())
+				}
+			}
+		})
+	}
+}
