@@ -252,3 +252,109 @@ func BenchmarkHostileSignatures(b *testing.B) {
 		})
 	}
 }
+
+// Shapes of hostile part FuzzUploadHostileSizes builds.
+const (
+	hostileArray      = iota // "x":[{},{},...] inside signed
+	hostileSigList           // "signatures":[{...},...], n of them
+	hostileTargetsMap        // "targets":{"0":{},"1":{},...}
+	hostileNesting           // "x":[[[[...]]]], n deep
+	hostilePadding           // a valid file padded to its role's limit + (n%3 - 1)
+	numHostile
+)
+
+var hostileRoles = []string{tuf.RoleRoot, tuf.RoleTargets, "targets/releases", tuf.RoleSnapshot, tuf.RoleTimestamp}
+
+// hostilePart builds a part of the given shape for role; n sets its size.
+func hostilePart(role string, shape uint8, n uint32, kid string, valid []byte) []byte {
+	typ := map[string]string{tuf.RoleRoot: tuf.TypeRoot, tuf.RoleSnapshot: tuf.TypeSnapshot, tuf.RoleTimestamp: tuf.TypeTimestamp}[role]
+	if typ == "" {
+		typ = tuf.TypeTargets
+	}
+	sig := `{"keyid":"` + kid + `","method":"ecdsa","sig":"` + strings.Repeat("AQID", 21) + `AQ=="}`
+	var b bytes.Buffer
+	head := `{"signed":{"_type":"` + typ + `","version":2,"expires":"2030-01-01T00:00:00Z"`
+	switch shape % numHostile {
+	case hostileArray:
+		b.WriteString(head + `,"x":[`)
+		for i := uint32(0); i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{}`)
+		}
+		b.WriteString(`]},"signatures":[` + sig + `]}`)
+	case hostileSigList:
+		b.WriteString(head + `},"signatures":[`)
+		for i := uint32(0); i <= n%(4*tuf.MaxSignatures); i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(sig)
+		}
+		b.WriteString(`]}`)
+	case hostileTargetsMap:
+		b.WriteString(head + `,"targets":{`)
+		for i := uint32(0); i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"` + strconv.FormatUint(uint64(i), 36) + `":{}`)
+		}
+		b.WriteString(`}},"signatures":[` + sig + `]}`)
+	case hostileNesting:
+		d := int(n % 20000)
+		b.WriteString(head + `,"x":` + strings.Repeat("[", d) + strings.Repeat("]", d) + `},"signatures":[` + sig + `]}`)
+	case hostilePadding:
+		limit := int(tuf.MaxSize(role))
+		if role == tuf.RoleTargets || strings.HasPrefix(role, "targets/") {
+			limit = 1 << 20 // the fixture's MaxPartSize
+		}
+		want := limit + int(n%3) - 1
+		b.Write(valid)
+		if pad := want - b.Len(); pad > 0 {
+			b.Write(bytes.Repeat([]byte{' '}, pad))
+		}
+	}
+	return b.Bytes()
+}
+
+// FuzzUploadHostileSizes throws parts of hostile shapes and sizes at the
+// update handler: arrays of millions of empty objects, signature lists
+// around tuf.MaxSignatures, millions of targets, deep nesting, and files
+// one byte either side of their role's limit. None may be accepted (none
+// is signed; an uploaded timestamp is ignored), none may cause a 5xx, and
+// every refusal is one JSON error.
+//
+//	go test -run='^$' -fuzz=FuzzUploadHostileSizes -fuzztime=3m ./server/
+func FuzzUploadHostileSizes(f *testing.F) {
+	h := servertest.Start(f, memory.New(), server.Options{Logger: discardLogger(), MaxUpdateSize: 8 << 20, MaxPartSize: 1 << 20})
+	r := h.NewRepo(f, "example.com/hostile", true)
+	for role := range uint8(len(hostileRoles)) {
+		for shape := range uint8(numHostile) {
+			f.Add(role, shape, uint32(1000))
+		}
+	}
+	f.Add(uint8(1), uint8(hostileSigList), uint32(tuf.MaxSignatures))
+	f.Add(uint8(1), uint8(hostileSigList), uint32(tuf.MaxSignatures-1))
+	f.Add(uint8(0), uint8(hostileArray), uint32(400000))
+	f.Fuzz(func(t *testing.T, roleIdx, shape uint8, n uint32) {
+		role := hostileRoles[int(roleIdx)%len(hostileRoles)]
+		n %= 1 << 20
+		data := hostilePart(role, shape, n, r.TargetsKey.ID(), r.Files[tuf.RoleTargets])
+		var body bytes.Buffer
+		ct, err := api.WriteUpdate(&body, []api.Part{{Role: role, Data: data}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("POST", "/v2/"+r.GUN+"/_trust/tuf/", &body)
+		req.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.Server.ServeHTTP(rec, req)
+		checkFuzzResponse(t, rec)
+		// The server ignores an uploaded timestamp (it makes its own).
+		if rec.Code == 200 && shape%numHostile != hostilePadding && role != tuf.RoleTimestamp {
+			t.Fatalf("unsigned %s part accepted", role)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package update_test
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 
@@ -83,4 +84,84 @@ func TestMaxSize(t *testing.T) {
 			t.Errorf("ReadLimit(%s, %d) = %d, want %d", tc.role, tc.length, got, tc.want)
 		}
 	}
+}
+
+// capChecker is a Remote that fails the test when a file is asked for
+// with a limit over its role's cap, and answers roles marked endless with
+// a TooLargeError at the limit (what an endless stream gives) without
+// reading anything.
+type capChecker struct {
+	update.Remote
+	t       *testing.T
+	endless map[string]bool
+}
+
+func (c *capChecker) GetMeta(ctx context.Context, role, sha256hex string, maxSize int64) ([]byte, error) {
+	if maxSize > tuf.MaxSize(role) {
+		c.t.Fatalf("%s asked for with limit %d, over its cap %d", role, maxSize, tuf.MaxSize(role))
+	}
+	if c.endless[role] {
+		return nil, &update.TooLargeError{File: update.FileName(role, sha256hex), Limit: maxSize}
+	}
+	return c.Remote.GetMeta(ctx, role, sha256hex, maxSize)
+}
+
+func (c *capChecker) GetVersionedRoot(ctx context.Context, version int64, maxSize int64) ([]byte, error) {
+	if maxSize > tuf.MaxRootSize {
+		c.t.Fatalf("root %d asked for with limit %d, over its cap %d", version, maxSize, tuf.MaxRootSize)
+	}
+	return c.Remote.GetVersionedRoot(ctx, version, maxSize)
+}
+
+// FuzzUpdateHostileSizes runs the update workflow against a repository
+// whose snapshot and timestamp (signed with their real keys, as a thief
+// of them could) claim arbitrary lengths for the files they list, with
+// any of those files endless. The client must never ask for more than a
+// role's cap, nor panic; whatever it accepts must be what was published.
+//
+//	go test -run='^$' -fuzz=FuzzUpdateHostileSizes -fuzztime=3m ./update/
+func FuzzUpdateHostileSizes(f *testing.F) {
+	f.Add(int64(1)<<40, int64(0), int64(-1), uint8(0))
+	f.Add(int64(1)<<40, int64(1)<<40, int64(1)<<40, uint8(7))
+	f.Add(int64(-1), int64(math.MaxInt64), int64(1), uint8(2))
+	f.Add(tuf.MaxSnapshotSize+1, tuf.MaxTargetsSize+1, tuf.MaxTargetsSize, uint8(4))
+	f.Fuzz(func(t *testing.T, snapLen, targetsLen, delegLen int64, endless uint8) {
+		fx := newFixture(t)
+		fx.sim.AddTarget(tuf.RoleTargets, "v1.1", []byte("new"))
+		fx.sim.AddTarget("targets/releases", "v2.1", []byte("new"))
+		fx.sim.Publish()
+		fx.sim.Forge(tuf.RoleSnapshot, func(m tuf.Metadata) {
+			s := m.(*tuf.Snapshot)
+			for role, l := range map[string]int64{tuf.RoleTargets: targetsLen, "targets/releases": delegLen} {
+				fm := s.Meta[role]
+				fm.Length = l
+				s.Meta[role] = fm
+			}
+		})
+		fx.sim.Forge(tuf.RoleTimestamp, func(m tuf.Metadata) {
+			ts := m.(*tuf.Timestamp)
+			fm := ts.Meta[tuf.RoleSnapshot]
+			fm.Length = snapLen
+			ts.Meta[tuf.RoleSnapshot] = fm
+		})
+		remote := &capChecker{Remote: fx.sim, t: t, endless: map[string]bool{
+			tuf.RoleSnapshot:   endless&1 != 0,
+			tuf.RoleTargets:    endless&2 != 0,
+			"targets/releases": endless&4 != 0,
+		}}
+		u := newUpdater(t, remote, fx.cache, nil)
+		repo, err := u.Update(context.Background(), fx.sim.Clock.Now())
+		if err != nil {
+			return
+		}
+		for _, role := range []string{tuf.RoleTargets, "targets/releases"} {
+			tg := repo.Targets(role)
+			if tg == nil {
+				continue
+			}
+			if tg.Version != fx.sim.Version(role) {
+				t.Fatalf("%s version %d accepted, published %d", role, tg.Version, fx.sim.Version(role))
+			}
+		}
+	})
 }
