@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/notary-go/notary/api"
+	"github.com/notary-go/notary/internal/memtest"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/servertest"
 	"github.com/notary-go/notary/storage/memory"
@@ -59,39 +58,6 @@ func hostileTargets(size int, kid string) []byte {
 	return b.Bytes()
 }
 
-// peakHeap runs f and returns the largest growth of the live heap over
-// its starting point seen while f ran, sampled from another goroutine.
-func peakHeap(f func()) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > base && ms.HeapAlloc-base > peak {
-				peak = ms.HeapAlloc - base
-			}
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.Gosched()
-			}
-		}
-	}()
-	f()
-	close(stop)
-	wg.Wait()
-	return peak
-}
-
 // TestUploadMemoryBounded sends a 50 MiB hostile part per role and checks
 // that the server's peak heap stays within a small multiple of the body
 // (issue 10 item 1: it was about 30 bytes per byte sent).
@@ -99,7 +65,7 @@ func TestUploadMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 50 MiB bodies")
 	}
-	if raceEnabled {
+	if memtest.RaceEnabled {
 		t.Skip("the race detector's own allocations distort heap figures, and make parsing 10x slower")
 	}
 	const size = 50 << 20
@@ -133,7 +99,7 @@ func TestUploadMemoryBounded(t *testing.T) {
 			}
 			body := ct.Bytes()
 			var rec *httptest.ResponseRecorder
-			peak := peakHeap(func() {
+			peak := memtest.PeakHeap(func() {
 				req := httptest.NewRequest("POST", "/v2/"+r.GUN+"/_trust/tuf/", bytes.NewReader(body))
 				req.Header.Set("Content-Type", contentType)
 				rec = httptest.NewRecorder()
