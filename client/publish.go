@@ -130,7 +130,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		coll    *collection.Collection
 		initial bool
 	)
-	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, api.MaxMetaSize)
+	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, tuf.MaxRootSize)
 	switch {
 	case err == nil:
 		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
@@ -516,7 +516,7 @@ func (r *Repository) legacyRootKeys(ctx context.Context, c *api.Client, current 
 	seen := map[string]bool{}
 	var out []keys.PublicKey
 	for v := current; v >= oldest; v-- {
-		data, err := c.GetMetaByVersion(ctx, tuf.RoleRoot, v, api.MaxMetaSize)
+		data, err := c.GetMetaByVersion(ctx, tuf.RoleRoot, v, tuf.MaxRootSize)
 		if err != nil {
 			r.warn(fmt.Errorf("could not fetch root version %d for legacy signing: %w", v, err))
 			continue

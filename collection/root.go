@@ -106,6 +106,21 @@ func (c *Collection) ReplaceBaseKeys(role string, pubs ...keys.PublicKey) error 
 		}
 	}
 
+	// One key under two IDs would count once toward the threshold while
+	// looking like two (issue 18).
+	given := make(map[string]keys.PublicKey, len(pubs))
+	ids := make([]string, 0, len(pubs))
+	for _, k := range pubs {
+		id := k.ID()
+		if _, dup := given[id]; !dup {
+			given[id] = k
+			ids = append(ids, id)
+		}
+	}
+	if err := tuf.CheckDistinctKeys(role, given, ids); err != nil {
+		return err
+	}
+
 	// v1 RemoveBaseKeys: drop the role's keys, and from "keys" those no
 	// other role lists (root certificates stay).
 	old := rr.KeyIDs

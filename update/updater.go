@@ -75,10 +75,10 @@ func NewUpdater(opts Options) (*Updater, error) {
 //
 //  1. Root: the cached root is trusted as it is (expired is allowed, and
 //     then the newest root is fetched at once); with nothing cached,
-//     root.json (at most MaxMetaSize) is checked against Pin and cached. A
+//     root.json (at most tuf.MaxRootSize) is checked against Pin and cached. A
 //     404 there is ErrRepositoryNotExist.
 //  2. Timestamp: timestamp.json is always fetched (at most
-//     MaxTimestampSize). If the remote is unreachable or has none, a cached
+//     tuf.MaxTimestampSize). If the remote is unreachable or has none, a cached
 //     timestamp that is still valid is used instead, and Repo.Offline says
 //     so.
 //  3. Snapshot: the cached copy when its bytes match the timestamp's
@@ -227,7 +227,7 @@ func (r *run) bootstrap() (*TrustedSet, error) {
 		return set, nil
 	}
 	file := FileName(tuf.RoleRoot, "")
-	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	data, err := r.fetch(tuf.RoleRoot, "", tuf.MaxRootSize)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, &RoleError{Role: tuf.RoleRoot, File: file, Err: fmt.Errorf("%w: %w", ErrRepositoryNotExist, err)}
@@ -291,7 +291,7 @@ func (r *run) updateRoot(set *TrustedSet) error {
 	}
 	from := set.Root().Version
 	file := FileName(tuf.RoleRoot, "")
-	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	data, err := r.fetch(tuf.RoleRoot, "", tuf.MaxRootSize)
 	if errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("%w: %w", ErrRepositoryNotExist, err)
 	}
@@ -334,7 +334,7 @@ func (r *run) walkChain(set *TrustedSet, from, to int64, newest []byte) error {
 	}
 	for v := from + 1; v < to; v++ {
 		file := VersionedRootName(v)
-		data, err := r.classify(file, MaxMetaSize)(r.remote.GetVersionedRoot(r.ctx, v, MaxMetaSize))
+		data, err := r.classify(file, tuf.MaxRootSize)(r.remote.GetVersionedRoot(r.ctx, v, tuf.MaxRootSize))
 		if err != nil {
 			return &RootChainError{From: from, To: to, At: v, Err: &RoleError{Role: tuf.RoleRoot, File: file, Err: err}}
 		}
@@ -375,7 +375,7 @@ func (r *run) attempt(set *TrustedSet) error {
 func (r *run) timestamp(set *TrustedSet) error {
 	role := tuf.RoleTimestamp
 	file := FileName(role, "")
-	data, err := r.fetch(role, "", MaxTimestampSize)
+	data, err := r.fetch(role, "", tuf.MaxTimestampSize)
 	if err == nil {
 		if cached, cerr := r.cached(role); cerr != nil {
 			return cerr
@@ -449,10 +449,11 @@ func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func(
 	}
 	hex := meta.SHA256Hex()
 	file := FileName(role, hex)
-	limit := meta.Length
-	if limit <= 0 {
-		limit = MaxMetaSize // no usable length: the hash check will refuse whatever comes
-	}
+	// The smaller of the claimed length and the role's limit: a forged
+	// parent claiming 2^40 bytes must not make us read them (issue 10
+	// item 4). Without a usable length the hash check refuses whatever
+	// comes.
+	limit := tuf.ReadLimit(role, meta.Length)
 	data, err := r.fetch(role, hex, limit)
 	if err != nil {
 		return nil, &RoleError{Role: role, File: file, Err: err}

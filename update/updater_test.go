@@ -589,7 +589,7 @@ func TestDirRemote(t *testing.T) {
 		stale[name] = f
 	}
 	stale["snapshot.json"] = old["snapshot.json"]
-	huge := fstest.MapFS{"timestamp.json": &fstest.MapFile{Data: make([]byte, update.MaxTimestampSize+1)}}
+	huge := fstest.MapFS{"timestamp.json": &fstest.MapFile{Data: make([]byte, tuf.MaxTimestampSize+1)}}
 
 	tests := []struct {
 		name string
