@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/trustpin"
 	"github.com/notary-go/notary/tuf"
 )
 
@@ -333,8 +334,10 @@ func (kc *keyCache) canonicalID(id string, k keys.PublicKey) (string, error) {
 	return cid, nil
 }
 
-// certCheck applies checkCertificate to an x509 key. A certificate that
-// does not parse is not checked here, as in v1 (it cannot sign anyway).
+// certCheck applies v1's utils.ValidateCertificate(cert, false) to an x509
+// delegation key whenever a delegation is looked up (Repo.GetDelegationRole):
+// trustpin's certificate rules without expiry. A certificate that does not
+// parse is not checked here, as in v1 (it cannot sign anyway).
 func (kc *keyCache) certCheck(id string, k keys.PublicKey) error {
 	if !k.IsX509() {
 		return nil
@@ -344,7 +347,7 @@ func (kc *keyCache) certCheck(id string, k keys.PublicKey) error {
 	}
 	var err error
 	if leaf, perr := k.Leaf(); perr == nil {
-		err = checkCertificate(leaf)
+		err = trustpin.ValidateCertificate(leaf, time.Time{}, false)
 	}
 	kc.certs[id] = err
 	return err
