@@ -136,29 +136,21 @@ func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) 
 		return nil, err
 	}
 	if len(held) > 0 {
-		ns := tuf.Snapshot{Type: tuf.TypeSnapshot}
-		if c.snapshot != nil {
-			ns = *c.snapshot
-		}
-		ns.Meta = cloneMeta(ns.Meta)
-		if ns.Meta == nil {
-			ns.Meta = map[string]tuf.FileMeta{}
-		}
-		if err := setMeta(ns.Meta, tuf.RoleRoot, rootFile); err != nil {
+		changes := make(map[string]tuf.FileMeta, len(files)+1)
+		if err := setMeta(changes, tuf.RoleRoot, rootFile); err != nil {
 			return nil, err
 		}
 		for name, f := range files {
-			if err := setMeta(ns.Meta, name, f); err != nil {
+			if err := setMeta(changes, name, f); err != nil {
 				return nil, err
 			}
 		}
-		ns.Version++
-		ns.Expires = now.Add(tuf.DefaultTTL(tuf.RoleSnapshot))
-		file, err := c.signBody(ctx, tuf.RoleSnapshot, &ns, []keySet{{rk: srk}}, nil)
+		ns := tuf.NextSnapshot(c.snapshot, changes, now.Add(tuf.DefaultTTL(tuf.RoleSnapshot)))
+		file, err := c.signBody(ctx, tuf.RoleSnapshot, ns, []keySet{{rk: srk}}, nil)
 		if err != nil {
 			return nil, err
 		}
-		snap, snapFile = &ns, file
+		snap, snapFile = ns, file
 		out[tuf.RoleSnapshot] = file
 	}
 
