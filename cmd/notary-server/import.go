@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/notary-go/notary/internal/importcli"
@@ -56,10 +55,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 	dataDir := fs.String("data-dir", "", "Data directory, as for the server (default $"+dataDirEnv+" or ./"+defaultDataDir+")")
 	noVerify := fs.Bool("no-verify", false, "Skip verifying the collections after the import")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, importV1Usage)
-		fs.PrintDefaults()
-	}
+	importcli.SetUsage(fs, stderr, importV1Usage)
 	if ok, err := importcli.Parse(fs, args); !ok {
 		return err
 	}
@@ -162,15 +158,11 @@ func importV1Dest(backend, dsn, configFile, dataDir string) (string, string, err
 		if configFile != "" {
 			return "", "", errors.New("give either -config or -to-backend, not both")
 		}
-		switch strings.ToLower(backend) {
-		case "sqlite", "sqlite3":
-			backend = "sqlite3"
-		case "postgres", "postgresql":
-			backend = "postgres"
-		case "mysql":
-		default:
+		b, ok := importcli.DestBackend(backend)
+		if !ok {
 			return "", "", fmt.Errorf("-to-backend %q: want sqlite3, postgres or mysql", backend)
 		}
+		backend = b
 		if dsn == "" {
 			return "", "", fmt.Errorf("-to-backend %s needs -to-url (or $%s)", backend, importcli.ToURLEnv)
 		}

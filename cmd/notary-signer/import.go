@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/notary-go/notary/internal/importcli"
@@ -58,10 +57,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Batch:    keyimport.DefaultBatchSize,
 	})
 	noCheck := fs.Bool("no-check", false, "Skip decrypting the imported keys")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, importV1SignerUsage)
-		fs.PrintDefaults()
-	}
+	importcli.SetUsage(fs, stderr, importV1SignerUsage)
 	if ok, err := importcli.Parse(fs, args); !ok {
 		var fe *importcli.FlagError
 		if errors.As(err, &fe) {
@@ -165,17 +161,14 @@ func importV1SignerDest(backend, dsn, configFile string) (string, string, error)
 		}
 		backend, dsn = cfg.backend, cfg.dbURL
 	}
-	switch strings.ToLower(backend) {
-	case "sqlite", "sqlite3":
-		backend = "sqlite3"
-	case "postgres", "postgresql":
-		backend = "postgres"
-	case "mysql":
-	case "":
+	if backend == "" {
 		return "", "", errors.New("no destination: set -to-backend and -to-url, or -config")
-	default:
+	}
+	b, ok := importcli.DestBackend(backend)
+	if !ok {
 		return "", "", fmt.Errorf("destination backend %q: want sqlite3, postgres or mysql", backend)
 	}
+	backend = b
 	if dsn == "" {
 		return "", "", fmt.Errorf("the %s destination needs a DSN (-to-url or $%s)", backend, importcli.ToURLEnv)
 	}

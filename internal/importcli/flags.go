@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"strings"
 )
 
 // Environment variables both import-v1 commands read DSNs from when the
@@ -73,4 +75,28 @@ func Parse(fs *flag.FlagSet, args []string) (ok bool, err error) {
 		return false, fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
 	return true, nil
+}
+
+// SetUsage makes fs print text, then its flags, to w for -help and for a
+// refused flag.
+func SetUsage(fs *flag.FlagSet, w io.Writer, text string) {
+	fs.Usage = func() {
+		fmt.Fprint(w, text)
+		fs.PrintDefaults()
+	}
+}
+
+// DestBackend normalises a destination engine name (sqlite, sqlite3,
+// postgres, postgresql, mysql; any case) to the driver name sqlite3,
+// postgres or mysql. Any other name, an empty one too, is not ok.
+func DestBackend(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "sqlite", "sqlite3":
+		return "sqlite3", true
+	case "postgres", "postgresql":
+		return "postgres", true
+	case "mysql":
+		return "mysql", true
+	}
+	return "", false
 }
