@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -113,27 +114,41 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	failed := 0
 	if !*noCheck && rep != nil {
-		check, where := keyimport.Check, "imported"
 		db, d := dst, dstDialect
 		if f.DryRun {
-			check, where, db, d = keyimport.CheckSource, "source", src, srcDialect
+			db, d = src, srcDialect
 		}
-		fmt.Fprintf(stdout, "decrypting %d live %s keys with the NOTARY_SIGNER_<ALIAS> passphrases:\n", len(rep.Live), where)
-		res, err := check(ctx, db, d, rep.Live, nil, prog)
-		if err != nil {
+		if failed, err = importV1Check(ctx, stdout, db, d, rep, f, prog); err != nil {
 			return fmt.Errorf("checking keys: %w", v1import.Redact(err, backend, dsn))
 		}
-		for _, g := range res {
-			if !g.OK() {
-				failed++
-			}
-			if !f.Quiet || !g.OK() {
-				fmt.Fprintf(stdout, "  %s\n", g)
-			}
-		}
-		fmt.Fprintf(stdout, "check: %d GUNs ok, %d failed\n", len(res)-failed, failed)
 	}
 	return importcli.Outcome(ierr, failed, "GUN(s) have keys that cannot be used", " (set the NOTARY_SIGNER_<ALIAS> passphrases named above)")
+}
+
+// importV1Check decrypts the live keys of rep in db (the destination, or
+// the source on a dry run) with this environment's passphrases, prints
+// the result per GUN and returns how many GUNs have unusable keys.
+func importV1Check(ctx context.Context, stdout io.Writer, db *sql.DB, d keydb.Dialect, rep *keyimport.Report, f importcli.Flags, prog func(keyimport.Progress)) (int, error) {
+	check, where := keyimport.Check, "imported"
+	if f.DryRun {
+		check, where = keyimport.CheckSource, "source"
+	}
+	fmt.Fprintf(stdout, "decrypting %d live %s keys with the NOTARY_SIGNER_<ALIAS> passphrases:\n", len(rep.Live), where)
+	res, err := check(ctx, db, d, rep.Live, nil, prog)
+	if err != nil {
+		return 0, err
+	}
+	failed := 0
+	for _, g := range res {
+		if !g.OK() {
+			failed++
+		}
+		if !f.Quiet || !g.OK() {
+			fmt.Fprintf(stdout, "  %s\n", g)
+		}
+	}
+	fmt.Fprintf(stdout, "check: %d GUNs ok, %d failed\n", len(res)-failed, failed)
+	return failed, nil
 }
 
 // importV1SignerDest resolves the destination from the flags, or from the
