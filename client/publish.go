@@ -125,54 +125,10 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 	if err != nil {
 		return err
 	}
-	lookup := keyLookup{ks}
-	var (
-		coll    *collection.Collection
-		initial bool
-	)
-	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, tuf.MaxRootSize)
-	switch {
-	case err == nil:
-		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
-		repo, err := r.updateFor(ctx, remote, r.serverName(), true, po.verifyAt)
-		if at, ok := r.renewalTime(err); ok {
-			// The root (or its certificate) has expired: verify as of
-			// just before, so that this publish can re-sign root and
-			// renew its certificate (v0.7.0 could not recover).
-			r.warn(fmt.Errorf("the root of %s has expired (or its certificate has): this publish re-signs it and renews its certificate, which needs the root key", r.gun))
-			remote = &prefetched{Remote: ServerRemote(c), root: rootData}
-			repo, err = r.updateFor(ctx, remote, r.serverName(), true, at)
-			if err == nil {
-				if ferr := freshForWrite(repo, r.now()); ferr != nil {
-					err = r.readError(ferr, r.serverName(), r.now())
-				}
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if repo.Offline != nil {
-			// Publishing on cached data would be refused or, worse, undo
-			// someone else's changes: the server must answer.
-			return serverError(r.serverName(), "fetch "+repo.Offline.File, repo.Offline.Err)
-		}
-		trusted := trustedFrom(repo)
-		r.addInvalidForWitness(ctx, c, repo, changes, &trusted)
-		if coll, err = collection.FromTrusted(trusted, lookup); err != nil {
-			return err
-		}
-	case errors.Is(err, api.ErrNotFound):
-		initial = true
-		if coll, err = r.loadInitial(ctx, c, ks, keys.PublicKey{}); err != nil {
-			return err
-		}
-	default:
-		return serverError(r.serverName(), "fetch root.json", err)
-	}
-	if err := r.maybeRenewRootCerts(ctx, ks, coll); err != nil {
+	coll, initial, err := r.loadForPublish(ctx, c, ks, changes, po.verifyAt)
+	if err != nil {
 		return err
 	}
-
 	if err := r.apply(ctx, coll, changes); err != nil {
 		return err
 	}
@@ -187,6 +143,76 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 			return err
 		}
 	}
+	files, coll, err := r.uploadWithRetry(ctx, c, ks, coll, changes, initial, extra)
+	if err != nil {
+		return err
+	}
+	r.afterPublish(ctx, ks, coll, files, initial, po)
+	return nil
+}
+
+// loadForPublish is publish's load stage: the collection as the server
+// has it, verified (a first publish, the server not knowing the GUN yet,
+// starts from the cache or a new collection: initial), with root
+// certificates renewed when they expire soon.
+func (r *Repository) loadForPublish(ctx context.Context, c *api.Client, ks keystore.Service, changes []changelist.Change, verifyAt time.Time) (coll *collection.Collection, initial bool, err error) {
+	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, tuf.MaxRootSize)
+	switch {
+	case err == nil:
+		if coll, err = r.loadPublished(ctx, c, ks, rootData, changes, verifyAt); err != nil {
+			return nil, false, err
+		}
+	case errors.Is(err, api.ErrNotFound):
+		initial = true
+		if coll, err = r.loadInitial(ctx, c, ks, keys.PublicKey{}); err != nil {
+			return nil, false, err
+		}
+	default:
+		return nil, false, serverError(r.serverName(), "fetch root.json", err)
+	}
+	if err := r.maybeRenewRootCerts(ctx, ks, coll); err != nil {
+		return nil, false, err
+	}
+	return coll, initial, nil
+}
+
+// loadPublished verifies the server's collection (its root already
+// fetched as rootData) for a publish, as of verifyAt (zero: now).
+func (r *Repository) loadPublished(ctx context.Context, c *api.Client, ks keystore.Service, rootData []byte, changes []changelist.Change, verifyAt time.Time) (*collection.Collection, error) {
+	remote := &prefetched{Remote: ServerRemote(c), root: rootData}
+	repo, err := r.updateFor(ctx, remote, r.serverName(), updateMode{forWrite: true, at: verifyAt})
+	if at, ok := r.renewalTime(err); ok {
+		// The root (or its certificate) has expired: verify as of
+		// just before, so that this publish can re-sign root and
+		// renew its certificate (v0.7.0 could not recover). What a
+		// current client would refuse must still be refused, or an
+		// expired root would let a frozen server through (freshForWrite).
+		r.warn(fmt.Errorf("the root of %s has expired (or its certificate has): this publish re-signs it and renews its certificate, which needs the root key", r.gun))
+		remote = &prefetched{Remote: ServerRemote(c), root: rootData}
+		repo, err = r.updateFor(ctx, remote, r.serverName(), updateMode{forWrite: true, at: at})
+		if err == nil {
+			if ferr := freshForWrite(repo, r.now()); ferr != nil {
+				err = r.readError(ferr, r.serverName(), r.now())
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if repo.Offline != nil {
+		// Publishing on cached data would be refused or, worse, undo
+		// someone else's changes: the server must answer.
+		return nil, serverError(r.serverName(), "fetch "+repo.Offline.File, repo.Offline.Err)
+	}
+	trusted := trustedFrom(repo)
+	r.addInvalidForWitness(ctx, c, repo, changes, &trusted)
+	return collection.FromTrusted(trusted, keyLookup{ks})
+}
+
+// uploadWithRetry is publish's sign-and-upload stage, with its one retry:
+// a first publish whose root names a timestamp key the server does not
+// hold. It returns the uploaded files and the collection they came from.
+func (r *Repository) uploadWithRetry(ctx context.Context, c *api.Client, ks keystore.Service, coll *collection.Collection, changes []changelist.Change, initial bool, extra []keys.PublicKey) (map[string][]byte, *collection.Collection, error) {
 	files, err := r.signAndUpload(ctx, c, coll, initial, extra)
 	if initial && isMissingTimestampKey(err) {
 		// A root from an old trust directory (or from another server)
@@ -196,20 +222,27 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		// cached state again so that root goes up one version only.
 		tsKey, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
 		if kerr != nil {
-			return serverError(r.serverName(), "get the timestamp key", kerr)
+			return nil, nil, serverError(r.serverName(), "get the timestamp key", kerr)
 		}
 		r.warn(fmt.Errorf("the server does not hold the timestamp key the local root of %s lists: rotating the timestamp key to the server's (%s)", r.gun, tsKey.ID()))
 		if coll, err = r.loadInitial(ctx, c, ks, tsKey); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if err := r.apply(ctx, coll, changes); err != nil {
-			return err
+			return nil, nil, err
 		}
 		files, err = r.signAndUpload(ctx, c, coll, initial, extra)
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	return files, coll, nil
+}
+
+// afterPublish is publish's last stage, once the server has accepted:
+// cache what was uploaded and, if asked, delete rotated-away keys.
+// Failures are warnings: the publish itself succeeded.
+func (r *Repository) afterPublish(ctx context.Context, ks keystore.Service, coll *collection.Collection, files map[string][]byte, initial bool, po publishOptions) {
 	for role, data := range files {
 		if err := r.cache.Set(role, data); err != nil {
 			r.warn(fmt.Errorf("published, but could not cache %s: %w", role, err))
@@ -233,7 +266,6 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 			}
 		}
 	}
-	return nil
 }
 
 // loadInitial prepares a first publish: the collection as cached (or
@@ -314,7 +346,7 @@ func (r *Repository) apply(ctx context.Context, coll *collection.Collection, cha
 }
 
 // trustedFrom hands the verified state of an update to the collection.
-func trustedFrom(repo *update.Repo) collection.Trusted {
+func trustedFrom(repo *update.Verified) collection.Trusted {
 	t := collection.Trusted{
 		Root:          repo.Root,
 		RootFile:      repo.Bytes(tuf.RoleRoot),
@@ -337,7 +369,7 @@ func trustedFrom(repo *update.Repo) collection.Trusted {
 // the witness can make it valid again (v1 keeps "invalid" roles for that).
 // The file is only parsed: it is what the snapshot lists, and it will be
 // re-signed.
-func (r *Repository) addInvalidForWitness(ctx context.Context, c *api.Client, repo *update.Repo, changes []changelist.Change, t *collection.Trusted) {
+func (r *Repository) addInvalidForWitness(ctx context.Context, c *api.Client, repo *update.Verified, changes []changelist.Change, t *collection.Trusted) {
 	invalid := repo.Invalid()
 	if len(invalid) == 0 {
 		return

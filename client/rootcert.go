@@ -121,7 +121,7 @@ func (r *Repository) renewalTime(err error) (time.Time, bool) {
 // and have the root key re-sign root on top of it (issue 10). An honest
 // server serves a fresh timestamp on every read (v1 §4.2). Delegations
 // are left to the usual rule: a current client skips expired ones.
-func freshForWrite(repo *update.Repo, now time.Time) error {
+func freshForWrite(repo *update.Verified, now time.Time) error {
 	check := func(role string, expires time.Time) error {
 		if err := tuf.CheckExpiry(role, expires, now); err != nil {
 			return &update.RoleError{Role: role, File: update.FileName(role, ""), Err: err}

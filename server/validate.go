@@ -195,7 +195,7 @@ func (s *Server) validateUpdate(ctx context.Context, gun string, parts map[strin
 	data, v, err := s.makeTimestamp(ctx, gun, u.root, prevTS, snap, u.now)
 	var cse *CannotSignError
 	if errors.As(err, &cse) {
-		return nil, badRoot("no  timestamp keys exist on the server") // sic, v1's two spaces
+		return nil, badRoot("%s", api.TextNoTimestampKey) // sic, v1's two spaces
 	}
 	if err != nil {
 		return nil, err

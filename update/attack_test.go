@@ -388,7 +388,7 @@ func republish(sim *tuftest.Simulator, role string) {
 	sim.Publish()
 }
 
-func version_(repo *update.Repo, role string) int64 {
+func version_(repo *update.Verified, role string) int64 {
 	switch role {
 	case tuf.RoleTimestamp:
 		return repo.Timestamp.Version
