@@ -273,7 +273,7 @@ func (r *Repository) afterPublish(ctx context.Context, ks keystore.Service, coll
 // they expire soon, and the timestamp key replaced by tsKey if given.
 func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore.Service, tsKey keys.PublicKey) (*collection.Collection, error) {
 	lookup := keyLookup{ks}
-	coll, _, err := r.loadLocal(ctx, lookup)
+	coll, err := r.loadLocal(lookup)
 	if errors.Is(err, errNoLocalData) {
 		// v1: "No TUF data found locally or remotely - initializing
 		// repository for the first time".
@@ -284,7 +284,7 @@ func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore
 		if _, err = r.initialize(ctx, InitOptions{}, ts, keys.PublicKey{}); err != nil {
 			return nil, err
 		}
-		coll, _, err = r.loadLocal(ctx, lookup)
+		coll, err = r.loadLocal(lookup)
 	}
 	if err != nil {
 		return nil, err
@@ -410,80 +410,30 @@ var errNoLocalData = errors.New("no trust data cached locally")
 // root and targets are required, the snapshot is used if it verifies.
 // Beyond v1, which loads only the base roles, cached delegations that
 // verify are loaded too, so their targets survive the first publish of an
-// old trust directory.
-//
-// renew reports that the root's certificates have expired or expire within
-// six months, and should be renewed (renewRootCerts).
-func (r *Repository) loadLocal(ctx context.Context, lookup collection.KeyLookup) (coll *collection.Collection, renew bool, err error) {
-	rootData, err := r.cache.Load(tuf.RoleRoot)
-	if errors.Is(err, update.ErrNotFound) {
-		return nil, false, errNoLocalData
+// old trust directory. The trust decisions are update.VerifyLocal's.
+func (r *Repository) loadLocal(lookup collection.KeyLookup) (*collection.Collection, error) {
+	l, err := update.VerifyLocal(r.cache, r.gun, r.now())
+	var re *update.RoleError
+	switch {
+	case errors.Is(err, update.ErrNoTrustData):
+		return nil, errNoLocalData
+	case errors.As(err, &re):
+		return nil, fmt.Errorf("the cached %s of %s cannot be used: %w", re.Role, r.gun, re.Err)
+	case err != nil:
+		return nil, err
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	root, renew, err := r.verifyCachedRoot(rootData)
-	if err != nil {
-		return nil, false, fmt.Errorf("the cached root of %s cannot be used: %w", r.gun, err)
-	}
-	targetsData, err := r.cache.Load(tuf.RoleTargets)
-	if errors.Is(err, update.ErrNotFound) {
-		return nil, false, errNoLocalData
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	trk, err := root.RoleKeys(tuf.RoleTargets)
-	if err != nil {
-		return nil, false, err
-	}
-	targets, env, err := tuf.ParseTargets(targetsData, tuf.RoleTargets)
-	if err == nil {
-		err = trk.Verify(env)
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("the cached targets of %s cannot be used: %w", r.gun, err)
+	for _, w := range l.Warnings {
+		r.warn(w)
 	}
 	t := collection.Trusted{
-		Root: root, RootFile: rootData,
-		Targets: map[string]collection.TargetsFile{tuf.RoleTargets: {Targets: targets, File: targetsData}},
+		Root: l.Root, RootFile: l.RootFile,
+		Targets:  map[string]collection.TargetsFile{},
+		Snapshot: l.Snapshot, SnapshotFile: l.SnapshotFile,
 	}
-	// Delegations, parents first.
-	queue := targets.Children(tuf.Delegation{RoleKeys: trk, Paths: []string{""}})
-	for len(queue) > 0 {
-		d := queue[0]
-		queue = queue[1:]
-		data, err := r.cache.Load(d.Name)
-		if err != nil {
-			continue
-		}
-		dt, denv, err := tuf.ParseTargets(data, d.Name)
-		if err == nil {
-			err = d.RoleKeys.Verify(denv)
-		}
-		if err != nil {
-			r.warn(fmt.Errorf("ignoring the cached %s: %w", d.Name, err))
-			continue
-		}
-		t.Targets[d.Name] = collection.TargetsFile{Targets: dt, File: data}
-		queue = append(queue, dt.Children(d)...)
+	for _, role := range l.Order {
+		t.Targets[role] = collection.TargetsFile{Targets: l.Targets[role], File: l.Files[role]}
 	}
-	if snapData, err := r.cache.Load(tuf.RoleSnapshot); err == nil {
-		snap, senv, err := tuf.ParseSnapshot(snapData)
-		if err == nil {
-			var srk tuf.RoleKeys
-			if srk, err = root.RoleKeys(tuf.RoleSnapshot); err == nil {
-				err = srk.Verify(senv)
-			}
-		}
-		if err == nil {
-			t.Snapshot, t.SnapshotFile = snap, snapData
-		} else {
-			r.warn(fmt.Errorf("ignoring the cached snapshot: %w", err))
-		}
-	}
-	coll, err = collection.FromTrusted(t, lookup)
-	return coll, renew, err
+	return collection.FromTrusted(t, lookup)
 }
 
 // signAndUpload signs what changed and uploads it as one atomic update.

@@ -57,21 +57,6 @@ func rootCertsValidity(root *tuf.Root) (time.Time, error) {
 	return latest, nil
 }
 
-// verifyCachedRoot checks a cached root for a first publish: well formed,
-// certificates for the GUN, self-signed meeting its threshold. Expired
-// certificates are accepted (the root is the trust directory's own pin,
-// package update does not check their expiry) and reported with renew
-// set, as are certificates that expire within six months.
-func (r *Repository) verifyCachedRoot(data []byte) (root *tuf.Root, renew bool, err error) {
-	set, err := update.NewTrustedSetFromCache(data, r.now(), nil, r.gun)
-	if err != nil {
-		return nil, false, err
-	}
-	root = set.Root()
-	until, verr := rootCertsValidity(root)
-	return root, verr == nil && until.Before(r.now().AddDate(0, 6, 0)), nil
-}
-
 // warnIfRootCertExpired warns when the certificates of the trusted root
 // have expired (see RootCertExpiredWarning).
 func (r *Repository) warnIfRootCertExpired(root *tuf.Root, now time.Time) {
