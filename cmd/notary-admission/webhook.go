@@ -131,6 +131,8 @@ func containersOf(s *corev1.PodSpec) []container {
 	return out
 }
 
+var containerWords = map[string]string{"initContainers": "init container", "containers": "container", "ephemeralContainers": "ephemeral container"}
+
 type patchOp struct {
 	Op    string `json:"op"`
 	Path  string `json:"path"`
@@ -166,7 +168,7 @@ func (wh *webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest
 			}
 			decided[c.image] = d
 		}
-		where := fmt.Sprintf("%s %q (image %s)", strings.TrimSuffix(c.kind, "s"), c.name, c.image)
+		where := fmt.Sprintf("%s %q (image %s)", containerWords[c.kind], c.name, c.image)
 		switch {
 		case !d.Allowed:
 			denials = append(denials, fmt.Sprintf("%s: %s: %v", where, d.Reason, cause(d.Err)))
@@ -179,7 +181,7 @@ func (wh *webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest
 		}
 	}
 	if len(denials) > 0 {
-		return deny(http.StatusForbidden, "notary-admission: unsigned images: "+strings.Join(denials, "; "))
+		return deny(http.StatusForbidden, "notary-admission: images refused by the signature policy: "+strings.Join(denials, "; "))
 	}
 	allow.Warnings = warnings
 	if len(patch) > 0 {
