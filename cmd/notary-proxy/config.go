@@ -37,7 +37,11 @@ type Config struct {
 
 // Upstream is the registry the proxy forwards to.
 type Upstream struct {
-	URL         string       `json:"url"`
+	URL string `json:"url"`
+	// Name is the registry name images carry, for the policy and their
+	// GUN, when it is not the URL's host[:port]: "docker.io" for
+	// https://registry-1.docker.io.
+	Name        string       `json:"name,omitempty"`
 	CA          string       `json:"ca,omitempty"`
 	Credentials *Credentials `json:"credentials,omitempty"`
 }
@@ -94,7 +98,19 @@ func (u Upstream) host() (string, error) {
 	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || (p.Path != "" && p.Path != "/") {
 		return "", fmt.Errorf("config: upstream.url must be http(s)://host[:port], got %q", u.URL)
 	}
+	if u.Name != "" {
+		if strings.ContainsAny(u.Name, "/@ ") {
+			return "", fmt.Errorf("config: upstream.name must be host[:port], got %q", u.Name)
+		}
+		return u.Name, nil
+	}
 	return p.Host, nil
+}
+
+// endpoint is the host[:port] of the upstream URL, where requests go.
+func (u Upstream) endpoint() string {
+	p, _ := url.Parse(u.URL)
+	return p.Host
 }
 
 // credentialFunc returns the upstream credentials as configured.
@@ -102,10 +118,10 @@ func (u Upstream) credentialFunc(getenv func(string) string) (registry.Credentia
 	if u.Credentials == nil {
 		return nil, nil
 	}
-	host, err := u.host()
-	if err != nil {
+	if _, err := u.host(); err != nil {
 		return nil, err
 	}
+	host := u.endpoint()
 	var cred registry.Credential
 	switch c := u.Credentials; {
 	case c.File != "":
@@ -135,8 +151,7 @@ func (u Upstream) credentialFunc(getenv func(string) string) (registry.Credentia
 // insecure lists the upstream host when its URL is plain http.
 func (u Upstream) insecure() []string {
 	if strings.HasPrefix(u.URL, "http://") {
-		h, _ := u.host()
-		return []string{h}
+		return []string{u.endpoint(), u.Name}
 	}
 	return nil
 }

@@ -108,12 +108,26 @@ func newHandler(cfg *Config, pol *policy.Policy, log *slog.Logger, getenv func(s
 	if engOpts.Now == nil {
 		engOpts.Now = time.Now
 	}
-	engOpts.Manifests = rc
+	engOpts.Manifests = rewriteHost{rc, host, cfg.Upstream.endpoint()}
 	engOpts.OnWarning = func(err error) { log.Warn("trust data", "warning", err) }
 	eng, err := policy.NewEngine(pol, engOpts)
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{host: host, engine: eng, upstream: rc, log: log, m: newMetrics()}
+	p := &proxy{host: host, endpoint: cfg.Upstream.endpoint(), engine: eng, upstream: rc, log: log, m: newMetrics()}
 	return p.routes(), nil
+}
+
+// rewriteHost sends requests for images named after the registry (name)
+// to the upstream's URL host (endpoint), when the two differ.
+type rewriteHost struct {
+	rc             *registry.Client
+	name, endpoint string
+}
+
+func (r rewriteHost) FetchManifest(ctx context.Context, ref registry.Reference) (*registry.Manifest, error) {
+	if ref.Host == r.name {
+		ref.Host = r.endpoint
+	}
+	return r.rc.FetchManifest(ctx, ref)
 }

@@ -35,7 +35,8 @@ type upstreamRegistry interface {
 // proxy serves the registry API, read-only, to pull clients: manifests
 // only as the policy allows them, blobs streamed from the upstream.
 type proxy struct {
-	host     string // upstream host[:port]: images are <host>/<repository>
+	host     string // registry name: images are <host>/<repository>
+	endpoint string // upstream URL's host[:port], where requests go
 	engine   decider
 	upstream upstreamRegistry
 	log      *slog.Logger
@@ -150,8 +151,9 @@ func (p *proxy) manifest(w http.ResponseWriter, r *http.Request, name, reference
 	// What to fetch: the pinned digest; without one (audit mode on an
 	// unsigned image, or no rule and default allow) what was asked for.
 	fetch := ref
+	fetch.Host = p.endpoint
 	if d.Digest != "" {
-		fetch = registry.Reference{Host: ref.Host, Repository: ref.Repository, Digest: d.Digest}
+		fetch = registry.Reference{Host: p.endpoint, Repository: ref.Repository, Digest: d.Digest}
 	}
 	start := time.Now()
 	m, err := p.upstream.FetchManifest(r.Context(), fetch)
@@ -231,7 +233,7 @@ func (p *proxy) blob(w http.ResponseWriter, r *http.Request, name, d string) {
 			hdr[h] = v
 		}
 	}
-	ref := registry.Reference{Host: p.host, Repository: name}
+	ref := registry.Reference{Host: p.endpoint, Repository: name}
 	start := time.Now()
 	resp, err := p.upstream.OpenBlob(r.Context(), r.Method, ref, d, hdr)
 	p.m.upstream.WithLabelValues("blob").Observe(time.Since(start).Seconds())

@@ -107,10 +107,21 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // newEnv: upstream with org/app:1.0 (signed), :unsigned, :multi (a signed
 // index with an amd64 child) and org/audited:1 (unsigned, audit rule).
-func newEnv(t *testing.T, blobSize int64) *env {
+func newEnv(t *testing.T, blobSize int64) *env { return newEnvOpts(t, blobSize, envOpts{}) }
+
+type envOpts struct {
+	name  string       // upstream.name
+	creds *Credentials // upstream.credentials
+	env   map[string]string
+}
+
+func newEnvOpts(t *testing.T, blobSize int64, o envOpts) *env {
 	t.Helper()
 	e := &env{up: newUpstream(t, blobSize), logs: &syncBuffer{}}
 	host := e.up.host()
+	if o.name != "" {
+		host = o.name
+	}
 	gun := host + "/org/app"
 	e.sim = tuftest.New(gun)
 	e.sim.AddDelegation(tuf.RoleTargets, "targets/releases", "")
@@ -140,9 +151,9 @@ func newEnv(t *testing.T, blobSize int64) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &Config{Listen: "127.0.0.1:0", Upstream: Upstream{URL: e.up.srv.URL}, TrustDir: t.TempDir()}
+	cfg := &Config{Listen: "127.0.0.1:0", Upstream: Upstream{URL: e.up.srv.URL, Name: o.name, Credentials: o.creds}, TrustDir: t.TempDir()}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h, err := newHandler(cfg, pol, log, func(string) string { return "" }, policy.Options{
+	h, err := newHandler(cfg, pol, log, func(k string) string { return o.env[k] }, policy.Options{
 		Now: e.sim.Clock.Now,
 		Remote: func(_ *policy.Rule, g string) (update.Remote, error) {
 			if g != gun {
@@ -416,5 +427,26 @@ func TestUpstreamCredentials(t *testing.T) {
 				t.Fatal("credentials offered to another host")
 			}
 		})
+	}
+}
+
+// upstream.name: images are named after the registry, requests go to the
+// URL; the proxy's credentials (from the environment) reach the upstream.
+func TestProxyUpstreamNameAndCredentials(t *testing.T) {
+	e := newEnvOpts(t, 1024, envOpts{
+		name:  "registry.test:5000",
+		creds: &Credentials{UsernameEnv: "UP_USER", PasswordEnv: "UP_PASS"},
+		env:   map[string]string{"UP_USER": "proxy", "UP_PASS": "s3cret"},
+	})
+	e.up.reg.RequireBasic("proxy", "s3cret")
+	resp, body := e.get(t, "GET", "/v2/org/app/manifests/1.0")
+	if resp.StatusCode != 200 || !bytes.Equal(body, e.signed) {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if resp, _ := e.get(t, "GET", "/v2/org/app/manifests/"+digestOf(e.child)); resp.StatusCode != 200 {
+		t.Fatalf("child: %s", resp.Status)
+	}
+	if resp, _ := e.get(t, "GET", "/v2/org/app/manifests/unsigned"); resp.StatusCode != 403 {
+		t.Fatalf("unsigned: %s", resp.Status)
 	}
 }
