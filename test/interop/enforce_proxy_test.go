@@ -34,14 +34,19 @@ func TestEnforceProxyDistributionCrane(t *testing.T) {
 	trust.sign(t, reg+"/org/app:multi")
 	enfPushImage(t, reg, "org/audited", "1", "audited layer ", 4096, "linux/amd64")
 
-	proxy, proc := enfProxy(t, map[string]any{
-		"upstream":  map[string]any{"url": "http://" + reg},
-		"log_level": "debug",
-		"policy": map[string]any{"rules": []any{
-			map[string]any{"images": reg + "/org/app", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}},
-			map[string]any{"images": reg + "/org/audited", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}, "mode": "audit"},
-		}, "default": "deny"},
-	})
+	trustDir := filepath.Join(t.TempDir(), "trust")
+	cfg := func() map[string]any {
+		return map[string]any{
+			"upstream":  map[string]any{"url": "http://" + reg},
+			"log_level": "debug",
+			"trust_dir": trustDir,
+			"policy": map[string]any{"rules": []any{
+				map[string]any{"images": reg + "/org/app", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}},
+				map[string]any{"images": reg + "/org/audited", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}, "mode": "audit"},
+			}, "default": "deny"},
+		}
+	}
+	proxy, proc := enfProxy(t, cfg())
 	p := proxy + "/org/app"
 
 	t.Run("signed image pulls whole", func(t *testing.T) {
@@ -141,6 +146,23 @@ func TestEnforceProxyDistributionCrane(t *testing.T) {
 		}
 		if _, errs, ok := enfCrane(t, "manifest", p+":unsigned"); ok || !strings.Contains(errs, "DENIED") {
 			t.Fatalf("unsigned during the outage: ok=%v %s", ok, errs)
+		}
+	})
+	// A proxy restarted during the outage has nothing in memory: it
+	// decides from the trust directory's cache, still unexpired.
+	t.Run("restarted during the outage", func(t *testing.T) {
+		proc.stop()
+		proxy2, _ := enfProxy(t, cfg())
+		p2 := proxy2 + "/org/app"
+		if out, errs, ok := enfCrane(t, "manifest", p2+":1.0"); !ok || out != string(signedManifest) {
+			t.Fatalf("signed tag from the disk cache: ok=%v %s", ok, errs)
+		}
+		if _, errs, ok := enfCrane(t, "manifest", p2+"@"+unsignedDigest); ok || !strings.Contains(errs, "DENIED") {
+			t.Fatalf("unsigned digest: ok=%v %s", ok, errs)
+		}
+		// A GUN with no cached trust data under an audit rule: allowed, logged.
+		if _, errs, ok := enfCrane(t, "manifest", proxy2+"/org/audited:1"); !ok {
+			t.Fatalf("audit rule: %s", errs)
 		}
 	})
 }
