@@ -233,7 +233,8 @@ func (e *Engine) DecideRef(ctx context.Context, ref registry.Reference) (Decisio
 		d.Tag, d.Role, d.SignedDigest, d.SignedSize, d.Digest = sig.tag, sig.role, sig.digest, sig.size, sig.digest
 		if ref.Digest != "" && ref.Digest != sig.digest {
 			// tag@digest: the digest must be the signed one or its child.
-			if !e.isChild(ctx, ref, sig, ref.Digest) {
+			budget := maxIndexReads
+			if !e.isChild(ctx, ref, sig, ref.Digest, &budget) {
 				return e.deny(d, ref.String(), ReasonNotSigned, fmt.Errorf("%s is neither the digest signed for the tag %q (%s) nor a child of it", ref.Digest, ref.Tag, sig.digest)), nil
 			}
 			d.Digest = ref.Digest
@@ -247,8 +248,9 @@ func (e *Engine) DecideRef(ctx context.Context, ref registry.Reference) (Decisio
 		d.Allowed = true
 		return d, nil
 	}
+	budget := maxIndexReads
 	for _, s := range ts.all {
-		if e.isChild(ctx, ref, s, ref.Digest) {
+		if e.isChild(ctx, ref, s, ref.Digest, &budget) {
 			d.Tag, d.Role, d.SignedDigest, d.SignedSize, d.Digest = s.tag, s.role, s.digest, s.size, ref.Digest
 			d.Allowed = true
 			return d, nil
@@ -275,7 +277,12 @@ func (e *Engine) deny(d Decision, img string, reason Reason, err error) Decision
 // target s: from the children recorded in its trust data, else (when a
 // ManifestSource is set) from the index itself, read once by its digest
 // and remembered (it is content-addressed).
-func (e *Engine) isChild(ctx context.Context, ref registry.Reference, s *signed, d string) bool {
+//
+// budget bounds the manifests read from the registry for one decision: a
+// collection with thousands of tags signed by the Docker CLI (no children
+// recorded) costs at most that many reads per request; the next request
+// goes on where it stopped, since listings are remembered.
+func (e *Engine) isChild(ctx context.Context, ref registry.Reference, s *signed, d string, budget *int) bool {
 	idx := s.index
 	if idx == nil {
 		if e.opts.Manifests == nil {
@@ -285,6 +292,10 @@ func (e *Engine) isChild(ctx context.Context, ref registry.Reference, s *signed,
 		cached, ok := e.children[s.digest]
 		e.childMu.Unlock()
 		if !ok {
+			if *budget <= 0 {
+				return false
+			}
+			*budget--
 			m, err := e.opts.Manifests.FetchManifest(ctx, registry.Reference{Host: ref.Host, Repository: ref.Repository, Digest: s.digest})
 			if err != nil {
 				// Not remembered: the next request tries again.
@@ -313,6 +324,9 @@ func (e *Engine) isChild(ctx context.Context, ref registry.Reference, s *signed,
 	}
 	return false
 }
+
+// maxIndexReads bounds the registry reads of one decision (see isChild).
+const maxIndexReads = 16
 
 // maxRememberedIndexes bounds the index listings kept in memory.
 const maxRememberedIndexes = 4096
@@ -364,6 +378,7 @@ func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string) (*trustSet
 	e.mu.Lock()
 	en := e.entries[key]
 	if en == nil {
+		e.evictLocked()
 		en = &entry{}
 		e.entries[key] = en
 	}
@@ -401,6 +416,34 @@ func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string) (*trustSet
 	en.ts, en.validUntil, en.refreshAt = ts, validUntil, refreshAt
 	en.mu.Unlock()
 	return ts, nil
+}
+
+// maxEntries bounds the GUNs whose trust data is kept in memory: names
+// come from clients (any repository under a wildcard rule), so the map
+// must not grow with them. A variable so tests can lower it.
+var maxEntries = 4096
+
+// evictLocked makes room for one more entry: first the entries that hold
+// nothing (failed lookups), then arbitrary ones. An evicted GUN is simply
+// read again (from the trust directory's cache or the trust source).
+func (e *Engine) evictLocked() {
+	if len(e.entries) < maxEntries {
+		return
+	}
+	for k, en := range e.entries {
+		en.mu.RLock()
+		empty := en.ts == nil
+		en.mu.RUnlock()
+		if empty {
+			delete(e.entries, k)
+		}
+	}
+	for k := range e.entries {
+		if len(e.entries) < maxEntries {
+			break
+		}
+		delete(e.entries, k)
+	}
 }
 
 // load reads the targets of the rule's roles through the client and

@@ -389,3 +389,44 @@ func TestDecideCanceled(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Client-chosen names must not grow the engine's memory without bound.
+func TestEntriesBounded(t *testing.T) {
+	old := maxEntries
+	maxEntries = 8
+	defer func() { maxEntries = old }()
+	f := newFixture(t, `{"rules": [{"images": "reg.example.com:5000/*", "trust": {"server": "https://n.example.com", "tofu": true}}]}`)
+	for i := range 50 {
+		d, _ := f.eng.Decide(context.Background(), fmt.Sprintf("reg.example.com:5000/random/r%d:1", i))
+		if d.Allowed {
+			t.Fatal("allowed")
+		}
+	}
+	if d, _ := f.eng.Decide(context.Background(), gun+":1.0"); !d.Allowed {
+		t.Fatal(d.Err)
+	}
+	f.eng.mu.Lock()
+	n := len(f.eng.entries)
+	f.eng.mu.Unlock()
+	if n > 8 {
+		t.Fatalf("%d entries kept, limit 8", n)
+	}
+}
+
+// A digest that is nobody's child reads at most maxIndexReads manifests
+// per decision, however many tags are signed.
+func TestIndexReadsBounded(t *testing.T) {
+	f := newFixture(t, tofuPolicy)
+	for i := range 40 {
+		f.sim.AddTargetMeta("targets/releases", fmt.Sprintf("t%d", i), meta(t, fmt.Sprintf("m%d", i)))
+	}
+	f.sim.Publish()
+	dUnsigned, _ := digestOf("never signed")
+	d, _ := f.eng.Decide(context.Background(), gun+"@"+dUnsigned)
+	if d.Allowed {
+		t.Fatal("allowed")
+	}
+	if f.fm.reads > maxIndexReads {
+		t.Fatalf("%d manifest reads, limit %d", f.fm.reads, maxIndexReads)
+	}
+}
