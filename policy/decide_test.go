@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/notary-go/notary/client"
 	"github.com/notary-go/notary/internal/tuftest"
+	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/registry"
 	"github.com/notary-go/notary/tuf"
 	"github.com/notary-go/notary/update"
@@ -428,5 +431,52 @@ func TestIndexReadsBounded(t *testing.T) {
 	}
 	if f.fm.reads > maxIndexReads {
 		t.Fatalf("%d manifest reads, limit %d", f.fm.reads, maxIndexReads)
+	}
+}
+
+// root_certs pins the root certificates' IDs. (root_ca hands the CA to
+// trustpin, whose CA rules are tested there; the simulator's roots are
+// self-signed, not issued by a CA.)
+func TestDecidePinningByCertificate(t *testing.T) {
+	f := newFixture(t, tofuPolicy)
+	leaf, err := f.sim.Keys(tuf.RoleRoot)[0].Public().Leaf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "root.pem")
+	if err := os.WriteFile(good, keys.CertificatePEM(leaf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := tuftest.New(gun)
+	otherLeaf, _ := other.Keys(tuf.RoleRoot)[0].Public().Leaf()
+	bad := filepath.Join(dir, "other.pem")
+	if err := os.WriteFile(bad, keys.CertificatePEM(otherLeaf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		trust   string
+		allowed bool
+	}{
+		{name: "root_certs match", trust: fmt.Sprintf(`"root_certs": [%q]`, good), allowed: true},
+		{name: "root_certs other", trust: fmt.Sprintf(`"root_certs": [%q]`, bad)},
+		{name: "root_ca other", trust: fmt.Sprintf(`"root_ca": %q`, bad)},
+		{name: "root_certs missing file", trust: fmt.Sprintf(`"root_certs": [%q]`, filepath.Join(dir, "none.pem"))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol, err := Parse([]byte(`{"rules": [{"images": "reg.example.com:5000/*", "trust": {"server": "https://n.example.com", ` + tt.trust + `}}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := NewEngine(pol, Options{TrustDir: t.TempDir(), Now: f.sim.Clock.Now, Remote: func(*Rule, string) (update.Remote, error) { return f.sim, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := eng.Decide(context.Background(), gun+":1.0")
+			if d.Allowed != tt.allowed {
+				t.Fatalf("allowed=%v (%v)", d.Allowed, d.Err)
+			}
+		})
 	}
 }
