@@ -31,8 +31,16 @@ type Config struct {
 	TrustDir string `json:"trust_dir,omitempty"`
 	// Policy is the policy object inline, or a path to its file.
 	Policy json.RawMessage `json:"policy"`
+	// ClientAuth, when set, requires pull clients to authenticate.
+	ClientAuth *ClientAuth `json:"client_auth,omitempty"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `json:"log_level,omitempty"`
+}
+
+// ClientAuth is how pull clients authenticate to the proxy: Basic, checked
+// against an htpasswd file of bcrypt hashes.
+type ClientAuth struct {
+	Htpasswd string `json:"htpasswd"`
 }
 
 // Upstream is the registry the proxy forwards to.

@@ -115,6 +115,13 @@ func newHandler(cfg *Config, pol *policy.Policy, log *slog.Logger, getenv func(s
 		return nil, err
 	}
 	p := &proxy{host: host, endpoint: cfg.Upstream.endpoint(), engine: eng, upstream: rc, log: log, m: newMetrics()}
+	if cfg.ClientAuth != nil {
+		a, err := loadHtpasswd(cfg.ClientAuth.Htpasswd)
+		if err != nil {
+			return nil, err
+		}
+		return a.wrap(p.routes()), nil
+	}
 	return p.routes(), nil
 }
 

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/notary-go/notary/internal/tuftest"
 	"github.com/notary-go/notary/policy"
 	"github.com/notary-go/notary/registry/registrytest"
@@ -113,6 +115,7 @@ type envOpts struct {
 	name  string       // upstream.name
 	creds *Credentials // upstream.credentials
 	env   map[string]string
+	auth  *ClientAuth
 }
 
 func newEnvOpts(t *testing.T, blobSize int64, o envOpts) *env {
@@ -151,7 +154,7 @@ func newEnvOpts(t *testing.T, blobSize int64, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &Config{Listen: "127.0.0.1:0", Upstream: Upstream{URL: e.up.srv.URL, Name: o.name, Credentials: o.creds}, TrustDir: t.TempDir()}
+	cfg := &Config{Listen: "127.0.0.1:0", Upstream: Upstream{URL: e.up.srv.URL, Name: o.name, Credentials: o.creds}, TrustDir: t.TempDir(), ClientAuth: o.auth}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := newHandler(cfg, pol, log, func(k string) string { return o.env[k] }, policy.Options{
 		Now: e.sim.Clock.Now,
@@ -449,4 +452,57 @@ func TestProxyUpstreamNameAndCredentials(t *testing.T) {
 	if resp, _ := e.get(t, "GET", "/v2/org/app/manifests/unsigned"); resp.StatusCode != 403 {
 		t.Fatalf("unsigned: %s", resp.Status)
 	}
+}
+
+func TestProxyClientAuth(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("node-pass"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(ht, []byte("# nodes\nnode:"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOpts(t, 1024, envOpts{auth: &ClientAuth{Htpasswd: ht}})
+	for _, tt := range []struct {
+		name, user, pass string
+		want             int
+	}{
+		{name: "no credentials", want: 401},
+		{name: "wrong password", user: "node", pass: "x", want: 401},
+		{name: "unknown user", user: "other", pass: "node-pass", want: 401},
+		{name: "right", user: "node", pass: "node-pass", want: 200},
+		{name: "right again (remembered)", user: "node", pass: "node-pass", want: 200},
+		{name: "wrong after right", user: "node", pass: "node-pas", want: 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"/v2/", "/v2/org/app/manifests/1.0"} {
+				req, _ := http.NewRequest("GET", e.proxy.URL+path, nil)
+				if tt.user != "" {
+					req.SetBasicAuth(tt.user, tt.pass)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tt.want {
+					t.Fatalf("%s: status %d, want %d", path, resp.StatusCode, tt.want)
+				}
+				if tt.want == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+					t.Fatalf("no Basic challenge")
+				}
+			}
+		})
+	}
+	t.Run("bad htpasswd", func(t *testing.T) {
+		for _, content := range []string{"", "node:plaintext\n", "nocolon\n"} {
+			p := filepath.Join(dir, "bad")
+			_ = os.WriteFile(p, []byte(content), 0o600)
+			if _, err := loadHtpasswd(p); err == nil {
+				t.Errorf("accepted %q", content)
+			}
+		}
+	})
 }
