@@ -160,6 +160,18 @@ func enfDigest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
+// enfOlareg starts olareg (in memory, loopback) and returns its host:port.
+func enfOlareg(t testing.TB) string {
+	t.Helper()
+	bin := enfPeer(t, "olareg")
+	dir := t.TempDir()
+	port := freePort(t)
+	host := fmt.Sprintf("127.0.0.1:%d", port)
+	p := enfStart(t, dir, "olareg", []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, bin, "serve", "--addr", "127.0.0.1", "--port", fmt.Sprint(port), "--store-type", "mem")
+	p.waitUp(t, "http://"+host+"/v2/")
+	return host
+}
+
 // enfPushBlob uploads b (monolithic POST then PUT) unless present.
 func enfPushBlob(t testing.TB, host, repo string, b []byte) string {
 	t.Helper()
@@ -315,4 +327,23 @@ func enfCrane(t testing.TB, args ...string) (string, string, bool) {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	return out.String(), errb.String(), err == nil
+}
+
+// enfRegctl runs regctl with its own config home, in which proxy (a
+// plain-HTTP host) is set to TLS disabled.
+func enfRegctl(t testing.TB, home, proxy string, args ...string) (string, string, bool) {
+	t.Helper()
+	bin := enfPeer(t, "regctl")
+	run := func(args ...string) (string, string, bool) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err == nil
+	}
+	if _, errs, ok := run("registry", "set", "--tls", "disabled", proxy); !ok {
+		t.Fatalf("regctl registry set: %s", errs)
+	}
+	return run(args...)
 }

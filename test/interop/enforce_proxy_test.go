@@ -12,11 +12,15 @@ import (
 	"testing"
 )
 
-// TestEnforceProxyDistributionCrane: the CNCF distribution registry
-// behind notary-proxy (the real binary), our trust server, and crane
-// pulling through the proxy.
-func TestEnforceProxyDistributionCrane(t *testing.T) {
-	reg := enfDistribution(t)
+// TestEnforceProxyCrane: the CNCF distribution registry, then olareg,
+// behind notary-proxy (the real binary), our trust server, and crane (and
+// regctl) pulling through the proxy.
+func TestEnforceProxyCrane(t *testing.T) {
+	t.Run("distribution", func(t *testing.T) { enfProxyScenario(t, enfDistribution(t)) })
+	t.Run("olareg", func(t *testing.T) { enfProxyScenario(t, enfOlareg(t)) })
+}
+
+func enfProxyScenario(t *testing.T, reg string) {
 	enfPeer(t, "crane")
 	trust := enfStartTrust(t)
 
@@ -129,6 +133,19 @@ func TestEnforceProxyDistributionCrane(t *testing.T) {
 	t.Run("no rule refused", func(t *testing.T) {
 		if _, errs, ok := enfCrane(t, "manifest", proxy+"/other/x:1"); ok || !strings.Contains(errs, "no_rule") {
 			t.Fatalf("ok=%v %s", ok, errs)
+		}
+	})
+	t.Run("regctl", func(t *testing.T) {
+		home := t.TempDir()
+		out, errs, ok := enfRegctl(t, home, proxy, "manifest", "get", "--format", "raw-body", p+":1.0")
+		if !ok || out != string(signedManifest) {
+			t.Fatalf("regctl manifest get: ok=%v %s", ok, errs)
+		}
+		if _, errs, ok := enfRegctl(t, home, proxy, "image", "export", p+":1.0", filepath.Join(t.TempDir(), "img.tar")); !ok {
+			t.Fatalf("regctl image export: %s", errs)
+		}
+		if _, errs, ok := enfRegctl(t, home, proxy, "manifest", "get", p+":unsigned"); ok || !strings.Contains(strings.ToLower(errs), "denied") {
+			t.Fatalf("unsigned: ok=%v %s", ok, errs)
 		}
 	})
 	// Last: the trust server goes away. What the cache proves (the signed
