@@ -209,7 +209,7 @@ func (e *Engine) DecideRef(ctx context.Context, ref registry.Reference) (Decisio
 		return e.deny(d, ref.String(), ReasonNoRule, fmt.Errorf("no policy rule matches %s and the default is deny", ref.Name())), nil
 	}
 	d.Rule, d.Mode = rule.Images, rule.mode()
-	ts, err := e.trusted(ctx, rule, ref.Name())
+	ts, fetched, err := e.trusted(ctx, rule, ref.Name(), time.Time{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return d, ctx.Err()
@@ -220,6 +220,28 @@ func (e *Engine) DecideRef(ctx context.Context, ref registry.Reference) (Decisio
 		}
 		return e.deny(d, ref.String(), reason, err), nil
 	}
+	out := e.decideFrom(ctx, d, ref, ts)
+	if (out.Reason == ReasonNotSigned || out.Reason == ReasonThreshold) && !e.opts.Now().Before(fetched.Add(MissRefresh)) {
+		// A tag signed since the data was read must not wait for the
+		// timestamp to expire: read it again, at most every MissRefresh
+		// per GUN. If that fails the denial stands.
+		if ts2, _, err := e.trusted(ctx, rule, ref.Name(), fetched); err == nil {
+			out = e.decideFrom(ctx, d, ref, ts2)
+		}
+	}
+	if ctx.Err() != nil {
+		return d, ctx.Err()
+	}
+	return out, nil
+}
+
+// MissRefresh is how old cached trust data must be before a denial for a
+// missing signature reads it again (a tag signed a moment ago). Reading
+// more often would let unsigned requests drive load to the trust server.
+const MissRefresh = 30 * time.Second
+
+// decideFrom answers for ref from the trust set ts.
+func (e *Engine) decideFrom(ctx context.Context, d Decision, ref registry.Reference, ts *trustSet) Decision {
 	var sig *signed
 	if ref.Tag != "" {
 		sig = ts.byTag[ref.Tag]
@@ -228,38 +250,38 @@ func (e *Engine) DecideRef(ctx context.Context, ref registry.Reference) (Decisio
 			if ts.partial[ref.Tag] {
 				reason, why = ReasonThreshold, fmt.Errorf("fewer than %d of %v agree on a digest for the tag %q of %s", ts.threshold, ts.roles, ref.Tag, ref.Name())
 			}
-			return e.deny(d, ref.String(), reason, why), nil
+			return e.deny(d, ref.String(), reason, why)
 		}
 		d.Tag, d.Role, d.SignedDigest, d.SignedSize, d.Digest = sig.tag, sig.role, sig.digest, sig.size, sig.digest
 		if ref.Digest != "" && ref.Digest != sig.digest {
 			// tag@digest: the digest must be the signed one or its child.
 			budget := maxIndexReads
 			if !e.isChild(ctx, ref, sig, ref.Digest, &budget) {
-				return e.deny(d, ref.String(), ReasonNotSigned, fmt.Errorf("%s is neither the digest signed for the tag %q (%s) nor a child of it", ref.Digest, ref.Tag, sig.digest)), nil
+				return e.deny(d, ref.String(), ReasonNotSigned, fmt.Errorf("%s is neither the digest signed for the tag %q (%s) nor a child of it", ref.Digest, ref.Tag, sig.digest))
 			}
 			d.Digest = ref.Digest
 		}
 		d.Allowed = true
-		return d, nil
+		return d
 	}
 	// By digest: signed itself, or a child of a signed index.
 	if sig = ts.byDigest[ref.Digest]; sig != nil {
 		d.Tag, d.Role, d.SignedDigest, d.SignedSize, d.Digest = sig.tag, sig.role, sig.digest, sig.size, sig.digest
 		d.Allowed = true
-		return d, nil
+		return d
 	}
 	budget := maxIndexReads
 	for _, s := range ts.all {
 		if e.isChild(ctx, ref, s, ref.Digest, &budget) {
 			d.Tag, d.Role, d.SignedDigest, d.SignedSize, d.Digest = s.tag, s.role, s.digest, s.size, ref.Digest
 			d.Allowed = true
-			return d, nil
+			return d
 		}
 		if ctx.Err() != nil {
-			return d, ctx.Err()
+			break
 		}
 	}
-	return e.deny(d, ref.String(), ReasonNotSigned, fmt.Errorf("no signed tag of %s (in %v) names the digest %s or an index containing it", ref.Name(), ts.roles, ref.Digest)), nil
+	return e.deny(d, ref.String(), ReasonNotSigned, fmt.Errorf("no signed tag of %s (in %v) names the digest %s or an index containing it", ref.Name(), ts.roles, ref.Digest))
 }
 
 func (e *Engine) deny(d Decision, img string, reason Reason, err error) Decision {
@@ -356,24 +378,32 @@ type entry struct {
 	ts         *trustSet
 	validUntil time.Time // earliest expiry of the files it came from
 	refreshAt  time.Time // validUntil, or sooner with Trust.Refresh
+	fetchedAt  time.Time // when ts was read
 	repo       *client.Repository
 }
 
-func (en *entry) current(now time.Time) *trustSet {
+// current returns the cached set and when it was read, if it is still
+// fresh and was read after olderThan.
+func (en *entry) current(now, olderThan time.Time) (*trustSet, time.Time) {
 	en.mu.RLock()
 	defer en.mu.RUnlock()
-	if en.ts != nil && now.Before(en.refreshAt) && now.Before(en.validUntil) {
-		return en.ts
+	if en.ts != nil && now.Before(en.refreshAt) && now.Before(en.validUntil) && en.fetchedAt.After(olderThan) {
+		return en.ts, en.fetchedAt
 	}
-	return nil
+	return nil, time.Time{}
 }
 
 // trusted returns the trust set of gun under rule: from memory while its
 // files are unexpired (and Trust.Refresh has not passed), else through
 // the client, which updates from the trust source or, when that cannot
 // be read, from the trust directory's cache as long as it is still valid
-// (and fails otherwise: an outage never opens up).
-func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string) (*trustSet, error) {
+// (and fails otherwise: an outage never opens up). With a non-zero
+// olderThan, data read at or before it is read again. It returns the set
+// and when it was read.
+func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string, olderThan time.Time) (*trustSet, time.Time, error) {
+	if olderThan.IsZero() {
+		olderThan = time.Time{}.Add(-1) // any read time is after it
+	}
 	key := rule.Images + "\x00" + gun
 	e.mu.Lock()
 	en := e.entries[key]
@@ -383,19 +413,19 @@ func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string) (*trustSet
 		e.entries[key] = en
 	}
 	e.mu.Unlock()
-	if ts := en.current(e.opts.Now()); ts != nil {
-		return ts, nil
+	if ts, at := en.current(e.opts.Now(), olderThan); ts != nil {
+		return ts, at, nil
 	}
 	en.refreshMu.Lock()
 	defer en.refreshMu.Unlock()
 	now := e.opts.Now()
-	if ts := en.current(now); ts != nil {
-		return ts, nil // refreshed while we waited
+	if ts, at := en.current(now, olderThan); ts != nil {
+		return ts, at, nil // refreshed while we waited
 	}
 	if en.repo == nil {
 		repo, err := e.repository(rule, gun)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		en.repo = repo
 	}
@@ -404,7 +434,7 @@ func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string) (*trustSet
 		en.mu.Lock()
 		en.ts = nil
 		en.mu.Unlock()
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	refreshAt := validUntil
 	if rule.Trust.Refresh > 0 {
@@ -413,9 +443,9 @@ func (e *Engine) trusted(ctx context.Context, rule *Rule, gun string) (*trustSet
 		}
 	}
 	en.mu.Lock()
-	en.ts, en.validUntil, en.refreshAt = ts, validUntil, refreshAt
+	en.ts, en.validUntil, en.refreshAt, en.fetchedAt = ts, validUntil, refreshAt, now
 	en.mu.Unlock()
-	return ts, nil
+	return ts, now, nil
 }
 
 // maxEntries bounds the GUNs whose trust data is kept in memory: names

@@ -480,3 +480,39 @@ func TestDecidePinningByCertificate(t *testing.T) {
 		})
 	}
 }
+
+// A tag signed after the trust data was cached is seen without waiting
+// for the timestamp to expire, and unsigned requests re-read the trust
+// data at most once per MissRefresh.
+func TestMissRefresh(t *testing.T) {
+	f := newFixture(t, `{"rules": [{"images": "reg.example.com:5000/*", "trust": {"server": "https://n.example.com", "tofu": true}}]}`)
+	cr := &countingRemote{Remote: f.sim}
+	f.eng.opts.Remote = func(*Rule, string) (update.Remote, error) { return cr, nil }
+	ctx := context.Background()
+	if d, _ := f.eng.Decide(ctx, gun+":1.0"); !d.Allowed {
+		t.Fatal(d.Err)
+	}
+	f.sim.AddTargetMeta("targets/releases", "fresh", meta(t, "fresh manifest"))
+	f.sim.Publish()
+	reads := cr.count()
+	for range 10 {
+		if d, _ := f.eng.Decide(ctx, gun+":fresh"); d.Allowed || d.Reason != ReasonNotSigned {
+			t.Fatalf("allowed=%v reason=%s", d.Allowed, d.Reason)
+		}
+	}
+	if cr.count() != reads {
+		t.Fatalf("misses within %s re-read the trust data: %d reads", MissRefresh, cr.count()-reads)
+	}
+	f.sim.Clock.Advance(MissRefresh)
+	want, _ := digestOf("fresh manifest")
+	if d, _ := f.eng.Decide(ctx, gun+":fresh"); !d.Allowed || d.Digest != want {
+		t.Fatalf("newly signed tag: allowed=%v %v", d.Allowed, d.Err)
+	}
+	reads = cr.count()
+	for range 10 {
+		f.eng.Decide(ctx, gun+":never")
+	}
+	if cr.count() > reads {
+		t.Fatalf("unsigned requests re-read the trust data %d times right after a refresh", cr.count()-reads)
+	}
+}
