@@ -46,7 +46,7 @@ var (
 
 // autoTLS is where -tls-auto keeps its files.
 type autoTLS struct {
-	dir                      string
+	dir                       string
 	caFile, certFile, keyFile string
 }
 
