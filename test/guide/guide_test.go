@@ -1,0 +1,195 @@
+// Package guide runs the commands of docs/guide as written: every block
+// marked sh, in order, one bash per page, against binaries built from
+// this tree. Blocks marked console start servers (the test starts them
+// with the same arguments, checking the page shows them) or need what
+// the test cannot provide.
+package guide
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("NOTARY_GUIDE_SKIP") != "" {
+		fmt.Println("NOTARY_GUIDE_SKIP set: skipping the guide")
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "notary-guide-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	for _, p := range []string{"notary", "notary-server", "notary-signer", "notary-auth"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, p), "github.com/notary-go/notary/cmd/"+p)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", p, err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var fence = regexp.MustCompile("(?ms)^```(\\w*)\\n(.*?)^```")
+
+// blocks returns the page's code blocks of language lang.
+func blocks(t *testing.T, page, lang string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "guide", page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range fence.FindAllStringSubmatch(string(b), -1) {
+		if m[1] == lang {
+			out = append(out, m[2])
+		}
+	}
+	return out
+}
+
+// freePort is a port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// env is a shell environment: the built binaries first on PATH, HOME
+// the test's own.
+type env struct {
+	t    *testing.T
+	dir  string // working directory
+	home string
+	vars []string
+}
+
+func newEnv(t *testing.T) *env {
+	home := t.TempDir()
+	return &env{t: t, dir: t.TempDir(), home: home, vars: []string{
+		"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + home,
+		"GOCOVERDIR=" + os.Getenv("GOCOVERDIR"),
+	}}
+}
+
+// start runs a program in the background until the test ends and waits
+// until its stderr matches ready.
+func (e *env) start(ready *regexp.Regexp, name string, args []string, extra ...string) {
+	t := e.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
+	cmd.Dir = e.dir
+	cmd.Env = append(append([]string{}, e.vars...), extra...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	var seen strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if ready.MatchString(sc.Text()) {
+			go io.Copy(io.Discard, stderr)
+			return
+		}
+	}
+	t.Fatalf("%s %v exited before it was ready:\n%s", name, args, seen.String())
+}
+
+// sh runs the page's sh blocks, in order, in one bash with -e, with port
+// 4443 replaced by port.
+func (e *env) sh(page, port string) string {
+	t := e.t
+	t.Helper()
+	bs := blocks(t, page, "sh")
+	if len(bs) == 0 {
+		t.Fatalf("%s has no sh block", page)
+	}
+	script := "set -euo pipefail\n" + strings.ReplaceAll(strings.Join(bs, "\n"), "4443", port)
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = e.dir
+	cmd.Env = e.vars
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n--- script:\n%s\n--- output:\n%s", page, err, script, out)
+	}
+	return string(out)
+}
+
+// mustShow checks that page shows command in a console block, so what
+// the test starts is what the reader runs.
+func mustShow(t *testing.T, page, command string) {
+	t.Helper()
+	for _, b := range blocks(t, page, "console") {
+		if strings.Contains(b, "$ "+command+"\n") {
+			return
+		}
+	}
+	t.Fatalf("%s does not show `%s`", page, command)
+}
+
+// TestWalkthrough runs pages 1, 2, 4, 5 and 6 in order against one
+// notary-server -tls-auto, with the passphrases the pages export.
+func TestWalkthrough(t *testing.T) {
+	e := newEnv(t)
+	port := freePort(t)
+	mustShow(t, "01-run-a-server.md", "notary-server -tls-auto")
+	e.start(regexp.MustCompile(`^\s+Docker:`), "notary-server", []string{"-tls-auto"}, "NOTARY_SERVER_SERVER_HTTP_ADDR=127.0.0.1:"+port)
+
+	// Pages share the shell's state through files only, so the exports
+	// of page 2 are repeated for the later pages.
+	exports := blocks(t, "02-sign-a-file.md", "sh")[0]
+	exports = exports[:strings.Index(exports, "echo")]
+	for _, line := range regexp.MustCompile(`NOTARY_\w+_PASSPHRASE=\S+`).FindAllString(exports, -1) {
+		e.vars = append(e.vars, line)
+	}
+	out := e.sh("01-run-a-server.md", port)
+	if _, err := os.Stat(filepath.Join(e.home, ".docker", "tls", "localhost:"+port, "ca.crt")); err != nil {
+		t.Errorf("the Docker commands did not install the CA: %v", err)
+	}
+	out = e.sh("02-sign-a-file.md", port)
+	for _, want := range []string{"app-1.0.tar", "verified", `"digest": "sha256:`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page 2 output lacks %q:\n%s", want, out)
+		}
+	}
+	out = e.sh("04-delegations.md", port)
+	for _, want := range []string{"targets/releases", "releases/app-2.0.tar", "verified"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page 4 output lacks %q:\n%s", want, out)
+		}
+	}
+	e.sh("05-rotate-a-key.md", port)
+	out = e.sh("06-lost-key.md", port)
+	if !strings.Contains(out, "Forced removal") {
+		t.Errorf("page 6: the delegation was not removed:\n%s", out)
+	}
+}
