@@ -193,3 +193,104 @@ func TestWalkthrough(t *testing.T) {
 		t.Errorf("page 6: the delegation was not removed:\n%s", out)
 	}
 }
+
+// copyTree copies src into dst, applying rewrite to every file.
+func copyTree(t *testing.T, src, dst string, rewrite func(string) string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, []byte(rewrite(string(b))), fi.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProductionSetup runs "A production setup": the certificates from
+// deploy/pki/make-certs.sh and the sample configs of deploy/production
+// with the real notary-signer, notary-server and notary-auth (mutual TLS
+// between server and signer, token auth), and a client publishing and
+// reading. Differences from the page: SQLite instead of PostgreSQL (by
+// the documented environment overrides), free ports, and the example
+// host names mapped to localhost (the certificates name both).
+func TestProductionSetup(t *testing.T) {
+	e := newEnv(t)
+	ports := map[string]string{"4443": freePort(t), "7899": freePort(t), "4442": freePort(t)}
+	subst := strings.NewReplacer(
+		"4443", ports["4443"], "7899", ports["7899"], "4442", ports["4442"],
+		"notary.example.com:", "localhost:", "auth.example.com:", "localhost:",
+	)
+	copyTree(t, filepath.Join("..", "..", "deploy"), filepath.Join(e.dir, "deploy"), subst.Replace)
+	etc := filepath.Join(e.dir, "etc-notary")
+	e.vars = append(e.vars, "NOTARY_ETC="+etc)
+
+	const page = "production.md"
+	bs := blocks(t, page, "sh")
+	if len(bs) != 2 {
+		t.Fatalf("%s: %d sh blocks, want 2 (setup, client)", page, len(bs))
+	}
+	run := func(script string) string {
+		t.Helper()
+		cmd := exec.Command("bash", "-c", "set -euo pipefail\nNOTARY_ETC="+etc+"\n"+subst.Replace(script))
+		cmd.Dir, cmd.Env = e.dir, e.vars
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n--- script:\n%s\n--- output:\n%s", err, script, out)
+		}
+		return string(out)
+	}
+	run(bs[0])
+	for _, k := range []string{"ca.key", "notary-server.key", "notary-signer.key", "notary-server-client.key", "notary-auth.key", "token.key"} {
+		if fi, err := os.Stat(filepath.Join(etc, "pki", k)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want 0600", k, fi, err)
+		}
+	}
+
+	for _, c := range []string{
+		"notary-signer migrate --config /etc/notary/notary-signer.json",
+		"notary-signer --config /etc/notary/notary-signer.json",
+		"notary-server --config /etc/notary/notary-server.json -bootstrap",
+		"notary-server --config /etc/notary/notary-server.json",
+		"notary-auth --config /etc/notary/notary-auth.json",
+	} {
+		mustShow(t, page, c)
+	}
+	storage := []string{
+		"NOTARY_SIGNER_STORAGE_BACKEND=sqlite3", "NOTARY_SIGNER_STORAGE_DB_URL=" + filepath.Join(e.dir, "signer.db"),
+		"NOTARY_SIGNER_MAIN2026=a-long-random-passphrase",
+		"NOTARY_SERVER_STORAGE_BACKEND=sqlite3", "NOTARY_SERVER_STORAGE_DB_URL=" + filepath.Join(e.dir, "server.db"),
+	}
+	mig := exec.Command(filepath.Join(binDir, "notary-signer"), "migrate", "--config", filepath.Join(etc, "notary-signer.json"))
+	mig.Env = append(append([]string{}, e.vars...), storage...)
+	if out, err := mig.CombinedOutput(); err != nil {
+		t.Fatalf("notary-signer migrate: %v\n%s", err, out)
+	}
+	e.start(regexp.MustCompile(`serving KeyManagement and Signer`), "notary-signer", []string{"--config", filepath.Join(etc, "notary-signer.json"), "--logf", "logfmt"}, storage...)
+	boot := exec.Command(filepath.Join(binDir, "notary-server"), "--config", filepath.Join(etc, "notary-server.json"), "-bootstrap")
+	boot.Env = append(append([]string{}, e.vars...), storage...)
+	if out, err := boot.CombinedOutput(); err != nil {
+		t.Fatalf("notary-server -bootstrap: %v\n%s", err, out)
+	}
+	e.start(regexp.MustCompile(`listening with TLS`), "notary-server", []string{"--config", filepath.Join(etc, "notary-server.json"), "--logf", "logfmt"}, storage...)
+	e.start(regexp.MustCompile(`listening with TLS`), "notary-auth", []string{"--config", filepath.Join(etc, "notary-auth.json")})
+
+	out := run(bs[1])
+	if !strings.Contains(out, "app-1.0.tar") {
+		t.Errorf("the consumer does not list the target:\n%s", out)
+	}
+}
