@@ -181,6 +181,7 @@ func TestWalkthrough(t *testing.T) {
 			t.Errorf("page 2 output lacks %q:\n%s", want, out)
 		}
 	}
+	dockerInspect(t, e, port)
 	out = e.sh("04-delegations.md", port)
 	for _, want := range []string{"targets/releases", "releases/app-2.0.tar", "verified"} {
 		if !strings.Contains(out, want) {
@@ -292,5 +293,37 @@ func TestProductionSetup(t *testing.T) {
 	out := run(bs[1])
 	if !strings.Contains(out, "app-1.0.tar") {
 		t.Errorf("the consumer does not list the target:\n%s", out)
+	}
+}
+
+// dockerInspect: the Docker CLI, given the CA the way page 1 says
+// (~/.docker/tls/<host:port>/ca.crt), reads the collection page 2
+// published ("example.com/app" is also an image name, registry
+// example.com); without the CA it refuses the server. No Docker engine
+// is needed (DOCKER_HOST points nowhere). Skipped without a docker CLI.
+func dockerInspect(t *testing.T, e *env, port string) {
+	t.Helper()
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		t.Log("no docker CLI: the Docker path is not exercised")
+		return
+	}
+	run := func(home string) (string, error) {
+		cmd := exec.Command(docker, "trust", "inspect", "example.com/app")
+		cmd.Env = []string{
+			"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+			"DOCKER_HOST=unix://" + filepath.Join(home, "no-engine.sock"),
+			"DOCKER_CONTENT_TRUST=1", "DOCKER_CONTENT_TRUST_SERVER=https://localhost:" + port,
+			"DOCKER_CLI_HINTS=false",
+		}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(e.home)
+	if err != nil || !strings.Contains(out, `"Name": "example.com/app"`) || !strings.Contains(out, "app-1.0.tar") {
+		t.Errorf("docker trust inspect with the CA installed: %v\n%s", err, out)
+	}
+	if out, err := run(t.TempDir()); err == nil && strings.Contains(out, "app-1.0.tar") {
+		t.Errorf("docker trust inspect without the CA succeeded:\n%s", out)
 	}
 }
