@@ -176,6 +176,14 @@ func TestWalkthrough(t *testing.T) {
 		t.Errorf("the Docker commands did not install the CA: %v", err)
 	}
 	out = e.sh("02-sign-a-file.md", port)
+	// Our client verifies the server against the CA it is given: with
+	// another CA (or none, the system roots) it refuses.
+	stranger := t.TempDir()
+	other := exec.Command(filepath.Join(binDir, "notary"), "-d", filepath.Join(stranger, "trust"), "-s", "https://localhost:"+port, "list", "example.com/app")
+	other.Env = append(append([]string{}, e.vars...), "HOME="+stranger)
+	if b, err := other.CombinedOutput(); err == nil || !strings.Contains(string(b), "certificate") {
+		t.Errorf("notary without --tlscacert accepted the -tls-auto server (err %v):\n%s", err, b)
+	}
 	for _, want := range []string{"app-1.0.tar", "verified", `"digest": "sha256:`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("page 2 output lacks %q:\n%s", want, out)
