@@ -96,6 +96,8 @@ does not read are logged as warnings; a section or key of the wrong type
   auth.options                token: realm, service, issuer, rootcertbundle;
                               htpasswd: realm, path (see docs/docker.md)
 
+Flags take one dash or two (-config or --config, -config=FILE too).
+
 Flags:
 `
 
