@@ -256,4 +256,3 @@ func limitedRead(r io.Reader, name string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
-

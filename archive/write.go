@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/notary-go/notary/gun"
@@ -78,7 +79,9 @@ func (w *Writer) Add(cols ...Collection) ([]Result, error) {
 		}
 		for _, f := range c.Files {
 			p := TreePath(c.GUN, f.Name)
-			if !fs.ValidPath(p) || path.Clean(p) != p {
+			// path.Join cleans "../x" away: the name must stay inside
+			// the collection's own tree.
+			if !fs.ValidPath(f.Name) || path.Clean(f.Name) != f.Name || !strings.HasPrefix(p, TreePath(c.GUN, "")+"/") {
 				return results, fmt.Errorf("archive: %s: invalid file name %q", c.GUN, f.Name)
 			}
 			changed, err := writeIfChanged(root, p, f.Data)
