@@ -100,6 +100,10 @@ func PublicKeyPEM(key crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
+// CheckKey says whether key can sign in format ("cosign" or "notation"):
+// an error wrapping ErrUnsupportedKey if not.
+func CheckKey(format string, key crypto.Signer) error { return checkKey(format, key) }
+
 // checkKey refuses key types neither format accepts.
 func checkKey(format string, key crypto.Signer) error {
 	switch k := key.Public().(type) {

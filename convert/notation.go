@@ -270,6 +270,33 @@ func SelfIssuedCertificate(key crypto.Signer, commonName string, now time.Time, 
 	return x509.ParseCertificate(der)
 }
 
+// IssueCertificate is SelfIssuedCertificate for pub, issued by the CA
+// certificate ca with its key caKey: the chain is then [leaf, ca].
+func IssueCertificate(pub crypto.PublicKey, ca *x509.Certificate, caKey crypto.Signer, commonName string, now time.Time, validity time.Duration) (*x509.Certificate, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, err
+	}
+	notAfter := now.Add(validity)
+	if notAfter.After(ca.NotAfter) {
+		notAfter = ca.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: commonName, Organization: []string{"notary image convert"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, pub, caKey)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
+
 // WriteNotationConfig writes a notation configuration under dir/notation
 // (for XDG_CONFIG_HOME=dir): the chain's root in the trust store
 // truststore/x509/ca/notary-convert/, and trustpolicy.json trusting it,

@@ -87,7 +87,7 @@ func (a *app) archiveRun(ctx context.Context, f *archiveFlags, guns []string) er
 	if err != nil {
 		return err
 	}
-	key, err := a.archiveKey(ctx, ks, f.keyID)
+	key, err := a.roleKey(ctx, ks, f.keyID, archiveRole, "archive")
 	if err != nil {
 		return err
 	}
@@ -153,9 +153,9 @@ func (a *app) exportCollection(ctx context.Context, g string) (archive.Collectio
 	return archive.FilesOf(g, exp.Repo, exp.OlderRoots)
 }
 
-// archiveKey returns the key given by ID, else the trust directory's
-// archive key, made on first use.
-func (a *app) archiveKey(ctx context.Context, ks *keystore.FileStore, id string) (*keys.PrivateKey, error) {
+// roleKey returns the key given by ID, else the trust directory's key of
+// role (the archive or conversion key), made on first use.
+func (a *app) roleKey(ctx context.Context, ks *keystore.FileStore, id, role, what string) (*keys.PrivateKey, error) {
 	if id == "" {
 		infos, err := ks.List(ctx)
 		if err != nil {
@@ -163,27 +163,27 @@ func (a *app) archiveKey(ctx context.Context, ks *keystore.FileStore, id string)
 		}
 		sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
 		for _, in := range infos {
-			if in.Role == archiveRole {
+			if in.Role == role {
 				id = in.ID
 				break
 			}
 		}
 		if id == "" {
-			pub, err := ks.Create(ctx, archiveRole, "", keys.ECDSA)
+			pub, err := ks.Create(ctx, role, "", keys.ECDSA)
 			if err != nil {
-				return nil, fmt.Errorf("creating the archive key: %w", err)
+				return nil, fmt.Errorf("creating the %s key: %w", what, err)
 			}
 			cid, err := pub.CanonicalID()
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(a.stderr, "archive: created the archive key %s (role %q) in the trust directory\n", cid, archiveRole)
+			fmt.Fprintf(a.stderr, "created the %s key %s (role %q) in the trust directory\n", what, cid, role)
 			id = cid
 		}
 	}
 	key, _, err := ks.Get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("archive key %s: %w", id, err)
+		return nil, fmt.Errorf("%s key %s: %w", what, id, err)
 	}
 	return key, nil
 }
