@@ -1,0 +1,203 @@
+//go:build interop
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/notary-go/notary/registry"
+)
+
+// bridgesPeer finds a verifier or registry binary: $NOTARY_SIG_PEERS_BIN
+// (scripts/install-sig-peers.sh), $NOTARY_REGISTRY_PEERS_BIN
+// (scripts/install-registry-peers.sh), $NOTARY_V1_BIN, then the module's
+// .tools/bin. Missing, the test is skipped (failed with CI=true).
+func bridgesPeer(t testing.TB, name string) string {
+	t.Helper()
+	var tried []string
+	for _, dir := range []string{os.Getenv("NOTARY_SIG_PEERS_BIN"), os.Getenv("NOTARY_REGISTRY_PEERS_BIN"), os.Getenv("NOTARY_V1_BIN"), filepath.Join(dockerRepoRoot(t), ".tools", "bin")} {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+		tried = append(tried, p)
+	}
+	requirePeer(t, "peer %s not built (looked at %s): run scripts/install-sig-peers.sh and scripts/install-registry-peers.sh", name, strings.Join(tried, ", "))
+	return ""
+}
+
+// bridgesRegistry starts a registry on a free loopback port, plain HTTP:
+// "distribution" (no referrers API: the tag fallback) or "olareg"
+// (referrers API).
+func bridgesRegistry(t testing.TB, kind string) string {
+	t.Helper()
+	dir := t.TempDir()
+	port := authFreePort(t)
+	host := fmt.Sprintf("127.0.0.1:%d", port)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true"}
+	switch kind {
+	case "distribution":
+		cfg, _ := json.Marshal(map[string]any{
+			"version": "0.1",
+			"storage": map[string]any{"filesystem": map[string]any{"rootdirectory": filepath.Join(dir, "data")}},
+			"http":    map[string]any{"addr": host, "secret": "interop"},
+		})
+		cfgFile := filepath.Join(dir, "config.yml") // JSON is YAML
+		if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		authStartProcess(t, dir, "registry", env, bridgesPeer(t, "registry"), "serve", cfgFile)
+	case "olareg":
+		authStartProcess(t, dir, "olareg", env, bridgesPeer(t, "olareg"), "serve", "--addr", "127.0.0.1", "--port", fmt.Sprint(port),
+			"--dir", filepath.Join(dir, "data"), "--gc-frequency=-1s")
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + host + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return host
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s on %s does not answer: %v", kind, host, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// bridgesPushImage pushes a one-layer OCI image (seed makes it unique)
+// under ref and returns its descriptor.
+func bridgesPushImage(t testing.TB, rc *registry.Client, ref registry.Reference, seed string) registry.Descriptor {
+	t.Helper()
+	ctx := context.Background()
+	layer := []byte("layer " + seed)
+	ld, err := rc.PushBlob(ctx, ref, ocispec.MediaTypeImageLayer, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + digest.FromBytes(layer).String() + `"]}}`)
+	cd, err := rc.PushBlob(ctx, ref, ocispec.MediaTypeImageConfig, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := json.Marshal(ocispec.Manifest{
+		Versioned: ocispecVersioned,
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    ocispec.Descriptor{MediaType: cd.MediaType, Digest: digest.Digest(cd.Digest), Size: cd.Size},
+		Layers:    []ocispec.Descriptor{{MediaType: ld.MediaType, Digest: digest.Digest(ld.Digest), Size: ld.Size}},
+	})
+	d, err := rc.PushManifest(ctx, ref, ocispec.MediaTypeImageManifest, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// bridgesPushIndex pushes an OCI index of two platform images under ref.
+func bridgesPushIndex(t testing.TB, rc *registry.Client, ref registry.Reference, seed string) registry.Descriptor {
+	t.Helper()
+	var children []ocispec.Descriptor
+	for _, arch := range []string{"amd64", "arm64"} {
+		d := bridgesPushImage(t, rc, registry.Reference{Host: ref.Host, Repository: ref.Repository, Tag: "child-" + arch + "-" + seed}, seed+arch)
+		children = append(children, ocispec.Descriptor{MediaType: d.MediaType, Digest: digest.Digest(d.Digest), Size: d.Size, Platform: &ocispec.Platform{OS: "linux", Architecture: arch}})
+	}
+	idx, _ := json.Marshal(ocispec.Index{Versioned: ocispecVersioned, MediaType: ocispec.MediaTypeImageIndex, Manifests: children})
+	d, err := rc.PushManifest(context.Background(), ref, ocispec.MediaTypeImageIndex, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// bridgesRun runs a verifier with HOME and XDG_CONFIG_HOME of its own.
+func bridgesRun(t testing.TB, env []string, bin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// TestBridgesConvert signs images with Notary (a single image, an index,
+// and one re-pushed after signing), converts them, and checks the
+// converted signatures with the real verifiers: cosign v2.6.5 and
+// notation v1.3.2, against the distribution registry (referrers tag
+// fallback) and olareg (referrers API).
+func TestBridgesConvert(t *testing.T) {
+	cosign := bridgesPeer(t, "cosign")
+	notation := bridgesPeer(t, "notation")
+	clientOurBin(t)
+	for _, kind := range []string{"distribution", "olareg"} {
+		t.Run(kind, func(t *testing.T) {
+			host := bridgesRegistry(t, kind)
+			srv := startOurServer(t)
+			rc, err := registry.New(registry.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo := registry.Reference{Host: host, Repository: "team/app"}
+			img := bridgesPushImage(t, rc, repo.WithTag("1.0"), "one")
+			idx := bridgesPushIndex(t, rc, repo.WithTag("multi"), "multi")
+			bridgesPushImage(t, rc, repo.WithTag("2.0"), "two")
+			name := repo.Name()
+
+			n := clientOurs(t, srv, "")
+			n.must("image", "sign", name+":1.0", name+":multi", name+":2.0")
+			bridgesPushImage(t, rc, repo.WithTag("2.0"), "two, pushed again") // not what was signed
+
+			out := t.TempDir()
+			res := n.must("image", "convert", "--to", "cosign,notation", "-o", out, name)
+			clientHas(t, "convert", res, "cosign converted "+name+":1.0", "notation converted "+name+":multi",
+				"skipped "+name+":2.0", "4 converted, 0 already present, 1 skipped, 0 failed")
+			res = n.must("image", "convert", "--to", "cosign,notation", "-o", out, name)
+			clientHas(t, "rerun", res, "0 converted, 4 already present")
+
+			home := t.TempDir()
+			cosignEnv := []string{"HOME=" + home, "DOCKER_CONFIG=" + home, "SIGSTORE_NO_CACHE=true", "TUF_ROOT=" + filepath.Join(home, "tuf")}
+			cosignVerify := func(ref string) (string, error) {
+				return bridgesRun(t, cosignEnv, cosign, "verify", "--key", filepath.Join(out, "cosign.pub"), "--insecure-ignore-tlog=true", "--allow-insecure-registry", ref)
+			}
+			notationEnv := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + out, "DOCKER_CONFIG=" + home}
+			notationVerify := func(ref string) (string, error) {
+				return bridgesRun(t, notationEnv, notation, "verify", "--insecure-registry", ref)
+			}
+			for _, ref := range []string{name + ":1.0", name + ":multi", repo.Pinned(img.Digest), repo.Pinned(idx.Digest)} {
+				if o, err := cosignVerify(ref); err != nil {
+					t.Errorf("cosign verify %s: %v\n%s", ref, err, o)
+				}
+				if o, err := notationVerify(ref); err != nil {
+					t.Errorf("notation verify %s: %v\n%s", ref, err, o)
+				}
+			}
+			if o, err := cosignVerify(name + ":2.0"); err == nil {
+				t.Errorf("cosign verify of the re-pushed tag passed:\n%s", o)
+			}
+			if o, err := notationVerify(name + ":2.0"); err == nil {
+				t.Errorf("notation verify of the re-pushed tag passed:\n%s", o)
+			}
+		})
+	}
+}
+
+var ocispecVersioned = specs.Versioned{SchemaVersion: 2}
