@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -101,4 +102,27 @@ func TestImageConvertCLI(t *testing.T) {
 			c.fail("image", "convert", "--to", "pgp", repo)
 		})
 	}
+}
+
+// TestImageVerifyAt: image verify --at checks expiries against a past
+// time, saying so.
+func TestImageVerifyAt(t *testing.T) {
+	ts := newTestServer(t)
+	reg := registrytest.New()
+	defer reg.Close()
+	c := newCLI(t, ts.URL)
+	dig := pushImage(reg, "team/app", "1.0", "one")
+	ref := reg.Host + "/team/app:1.0"
+	c.ok("image", "sign", ref)
+	signedAt := time.Now()
+
+	later := newCLI(t, ts.URL)
+	later.now = func() time.Time { return signedAt.Add(30 * 24 * time.Hour) }
+	r := later.fail("image", "verify", ref)
+	mustContain(t, "verify 30 days later", r.err, "expired")
+	r = later.ok("image", "verify", ref, "--at", signedAt.Add(time.Hour).UTC().Format(time.RFC3339))
+	if r.out != reg.Host+"/team/app@"+dig+"\n" {
+		t.Errorf("verify --at stdout = %q", r.out)
+	}
+	mustContain(t, "verify --at stderr", r.err, "historical check")
 }
