@@ -235,3 +235,33 @@ func TestAt(t *testing.T) {
 		mustContain(t, "verify at a later time", r.err, "expired")
 	})
 }
+
+// TestArchiveRootRotation: after a root rotation the archive holds every
+// root version, so a reader who trusted the old root follows the rotation
+// from the archive alone.
+func TestArchiveRootRotation(t *testing.T) {
+	srv := newTestServer(t)
+	pub := newCLI(t, srv.URL)
+	dir := t.TempDir()
+	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "hello world\n")
+	pub.ok("init", "-p", "example.com/one")
+	pub.ok("add", "-p", "example.com/one", "v1", hello)
+	oldReader := newCLI(t, srv.URL)
+	oldReader.ok("list", "example.com/one") // trusts root version 1
+	if r := pub.runIn("yes\n", "key", "rotate", "example.com/one", "root"); r.code != 0 {
+		t.Fatalf("rotate: %s", r)
+	}
+	pub.ok("add", "-p", "example.com/one", "v2", hello)
+
+	out := t.TempDir()
+	r := newCLI(t, srv.URL).ok("archive", "example.com/one", "-o", out)
+	mustNotContain(t, "archive", r.err, "older root versions not archived")
+	for _, p := range []string{"1.root.json", "2.root.json"} {
+		if _, err := os.Stat(filepath.Join(out, "v2/example.com/one/_trust/tuf", p)); err != nil {
+			t.Errorf("archive lacks %s: %v", p, err)
+		}
+	}
+	srv.Close()
+	r = oldReader.ok("--mirror", filepath.Join(out, "v2", "{gun}", "_trust", "tuf"), "list", "example.com/one")
+	mustContain(t, "old reader", r.out, "v2 ")
+}
