@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/notary-go/notary/auth/htpasswd"
 )
@@ -15,6 +16,14 @@ type BasicOptions struct {
 	Realm string
 	// Users are the accounts.
 	Users *htpasswd.File
+	// FailureBurst and FailureInterval limit failed logins per client
+	// address: FailureBurst in a row, then one per FailureInterval
+	// (0: DefaultFailureBurst, DefaultFailureInterval). Beyond that the
+	// client's requests are refused without checking a password.
+	FailureBurst    int
+	FailureInterval time.Duration
+	// Now is the clock of the limiter; nil means time.Now.
+	Now func() time.Time
 }
 
 // A BasicAuth authorizes requests with HTTP Basic credentials of a user in
@@ -30,8 +39,9 @@ type BasicOptions struct {
 // server at all (its anonymous transport fails on the Basic challenge with
 // "no basic auth credentials"); use token auth for such readers.
 type BasicAuth struct {
-	realm string
-	users *htpasswd.File
+	realm   string
+	users   *htpasswd.File
+	limiter *failureLimiter
 }
 
 var _ Authorizer = (*BasicAuth)(nil)
@@ -44,12 +54,14 @@ func NewBasicAuth(opts BasicOptions) (*BasicAuth, error) {
 	if opts.Users == nil {
 		return nil, errors.New("auth: htpasswd auth requires an htpasswd file")
 	}
-	return &BasicAuth{realm: opts.Realm, users: opts.Users}, nil
+	return &BasicAuth{realm: opts.Realm, users: opts.Users,
+		limiter: newFailureLimiter(opts.FailureBurst, opts.FailureInterval, opts.Now)}, nil
 }
 
 // Authorize checks the request's Basic credentials. A refusal is a
 // *Challenge (Basic realm=...) wrapping ErrCredentialsRequired (none, or
-// another scheme) or ErrInvalidCredentials.
+// another scheme), ErrInvalidCredentials or, for a client over its
+// failed-login limit (checked before any bcrypt work), ErrTooManyFailures.
 func (a *BasicAuth) Authorize(r *http.Request, access []Access) (*Grant, error) {
 	ch := &Challenge{Scheme: "Basic", Realm: a.realm, Access: access}
 	scheme, cred, err := ParseAuthorization(r.Header.Get("Authorization"))
@@ -69,9 +81,15 @@ func (a *BasicAuth) Authorize(r *http.Request, access []Access) (*Grant, error) 
 		ch.Err = fmt.Errorf("%w: %v", ErrInvalidCredentials, err)
 		return nil, ch
 	}
+	client := clientKey(r)
+	if !a.limiter.take(client) {
+		ch.Err = fmt.Errorf("%w (client %s)", ErrTooManyFailures, client)
+		return nil, ch
+	}
 	if !a.users.Authenticate(user, pass) {
 		ch.Err = fmt.Errorf("%w (user %q)", ErrInvalidCredentials, user)
 		return nil, ch
 	}
+	a.limiter.refund(client)
 	return &Grant{User: user, Access: access}, nil
 }

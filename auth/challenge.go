@@ -25,6 +25,9 @@ var (
 	// ErrInvalidCredentials: Basic credentials of an unknown user, or
 	// with the wrong password.
 	ErrInvalidCredentials = errors.New("auth: invalid username or password")
+	// ErrTooManyFailures: Basic credentials from a client that failed to
+	// log in too often lately; refused without checking them.
+	ErrTooManyFailures = errors.New("auth: too many failed logins from this client, retry later")
 )
 
 // A Challenge is an Authorizer's refusal of a request: the response is 401
@@ -41,7 +44,8 @@ type Challenge struct {
 	// Access is what the request needs; for Bearer it becomes the scope.
 	Access []Access
 	// Err is why: it wraps ErrCredentialsRequired, ErrInvalidToken,
-	// ErrInsufficientScope or ErrInvalidCredentials, possibly with the
+	// ErrInsufficientScope, ErrInvalidCredentials or ErrTooManyFailures,
+	// possibly with the
 	// cause (for logs; the client never sees it).
 	Err error
 }

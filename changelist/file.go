@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notary-go/notary/internal/fsperm"
 )
 
 const (
@@ -52,7 +54,9 @@ func OpenDir(dir string) (*FileList, error) {
 	if dir == "" {
 		return nil, errors.New("changelist: empty directory name")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Private even if it existed looser: another user who could write
+	// here could stage changes the owner then signs (NCC 2015 finding 7).
+	if err := fsperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("changelist: %w", err)
 	}
 	l := &FileList{dir: dir, clock: idClock{now: time.Now}}

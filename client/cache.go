@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/notary-go/notary/gun"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/notary-go/notary/internal/fsperm"
 	"github.com/notary-go/notary/tuf"
 	"github.com/notary-go/notary/update"
 )
@@ -24,9 +26,9 @@ const (
 	// TUFDir holds one directory per GUN: <trust_dir>/tuf/<gun>/.
 	TUFDir = "tuf"
 	// MetadataDir holds the cached metadata of a GUN.
-	MetadataDir = "metadata"
+	MetadataDir = gun.MetadataFolder
 	// ChangelistDir holds the staged changes of a GUN.
-	ChangelistDir = "changelist"
+	ChangelistDir = gun.ChangelistFolder
 
 	dirPerm  = 0o700
 	filePerm = 0o600
@@ -71,17 +73,43 @@ func NewFileCache(trustDir, gun string) (*FileCache, error) {
 func (c *FileCache) Dir() string { return filepath.Join(c.tufDir, filepath.FromSlash(c.rel)) }
 
 func (c *FileCache) name(role string) (string, error) {
-	if !tuf.ValidRole(role) {
+	if !cacheableRole(role) {
 		return "", fmt.Errorf("client: cache: %w: invalid role name %q", update.ErrNotFound, role)
 	}
 	return c.rel + "/" + role + ".json", nil
+}
+
+// cacheableRole reports whether role has a file of its own in the cache:
+// a valid role name none of whose segments is "metadata" or "changelist"
+// (any case). Such a delegation (targets/metadata/root,
+// targets/changelist/x) would land in the files of another GUN
+// (X/metadata/targets) in a trust directory v0.7.0 shared between GUNs
+// like that (issue 10 item 6); it is verified as usual, only not cached.
+// ValidateGUN refuses the GUN side too, so either alone prevents the
+// collision.
+func cacheableRole(role string) bool {
+	if !tuf.ValidRole(role) {
+		return false
+	}
+	for _, seg := range strings.Split(role, "/") {
+		if reservedSegment(seg) {
+			return false
+		}
+	}
+	return true
 }
 
 // openRoot opens <trust_dir>/tuf, creating it (0700) when create is set.
 // Without create, a missing directory is reported as fs.ErrNotExist.
 func (c *FileCache) openRoot(create bool) (*os.Root, error) {
 	if create {
-		if err := os.MkdirAll(c.tufDir, dirPerm); err != nil {
+		// The trust directory and tuf/ are made private even if they
+		// existed looser: another user who could write here could
+		// replace the cached root (NCC 2015 finding 7).
+		if err := fsperm.MkdirPrivate(filepath.Dir(c.tufDir)); err != nil {
+			return nil, err
+		}
+		if err := fsperm.MkdirPrivate(c.tufDir); err != nil {
 			return nil, err
 		}
 	}
@@ -230,7 +258,7 @@ func (c *FileCache) Roles() ([]string, error) {
 			return nil
 		}
 		role, ok := strings.CutSuffix(strings.TrimPrefix(p, c.rel+"/"), ".json")
-		if ok && tuf.ValidRole(role) {
+		if ok && cacheableRole(role) {
 			out = append(out, role)
 		}
 		return nil

@@ -136,6 +136,11 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 			r.warn(fmt.Errorf("the root of %s has expired (or its certificate has): this publish re-signs it and renews its certificate, which needs the root key", r.gun))
 			remote = &prefetched{Remote: ServerRemote(c), root: rootData}
 			repo, err = r.updateFor(ctx, remote, r.serverName(), true, at)
+			if err == nil {
+				if ferr := freshForWrite(repo, r.now()); ferr != nil {
+					err = r.readError(ferr, r.serverName(), r.now())
+				}
+			}
 		}
 		if err != nil {
 			return err

@@ -112,6 +112,38 @@ func (r *Repository) renewalTime(err error) (time.Time, bool) {
 	return t.Add(-time.Second), true
 }
 
+// freshForWrite checks the timestamp, snapshot and targets of a
+// collection verified as of its root's expiry (renewalTime) against now,
+// as a publish with a valid root checks them (expired ones are refused
+// there too). Verifying as of the past would otherwise accept a timestamp
+// (and the snapshot and targets it names) that expired since: a server
+// could freeze the publisher on old data every current client refuses,
+// and have the root key re-sign root on top of it (issue 10). An honest
+// server serves a fresh timestamp on every read (v1 §4.2). Delegations
+// are left to the usual rule: a current client skips expired ones.
+func freshForWrite(repo *update.Repo, now time.Time) error {
+	check := func(role string, expires time.Time) error {
+		if err := tuf.CheckExpiry(role, expires, now); err != nil {
+			return &update.RoleError{Role: role, File: update.FileName(role, ""), Err: err}
+		}
+		return nil
+	}
+	if repo.Timestamp != nil {
+		if err := check(tuf.RoleTimestamp, repo.Timestamp.Expires); err != nil {
+			return err
+		}
+	}
+	if repo.Snapshot != nil {
+		if err := check(tuf.RoleSnapshot, repo.Snapshot.Expires); err != nil {
+			return err
+		}
+	}
+	if tg := repo.Targets(tuf.RoleTargets); tg != nil {
+		return check(tuf.RoleTargets, tg.Expires)
+	}
+	return nil
+}
+
 // maybeRenewRootCerts renews the root certificates when they expire within
 // six months, as root itself is re-signed then (v1 §1.9). Without a root
 // key it only warns, unless they have already expired.

@@ -64,8 +64,10 @@ func Check(g string) error {
 // client's trust directory or a mirror's root (docs/protocol.md §7.1; the
 // 2018 Cure53 audit's NOT-01-003: `notary init ../../x` wrote outside the
 // trust directory): not absolute (no leading "/", no drive letter), no
-// "\" (a separator on Windows), and no empty or "." segment, so g equals
-// its own path.Clean. Docker's names ("docker.io/library/alpine",
+// "\" (a separator on Windows), no empty or "." segment, so g equals its
+// own path.Clean, and no segment but the first named like a folder the
+// trust directory keeps per collection (IsTrustDirFolder), so that no two
+// collections' files can meet. Docker's names ("docker.io/library/alpine",
 // "localhost:5000/app") pass.
 func CheckPath(g string) error {
 	if err := Check(g); err != nil {
@@ -80,15 +82,34 @@ func CheckPath(g string) error {
 	case len(g) >= 2 && g[1] == ':' && isASCIILetter(g[0]) && (len(g) == 2 || g[2] == '/'):
 		return bad("looks like a Windows drive path")
 	}
-	for _, seg := range strings.Split(g, "/") {
-		switch seg {
-		case "":
+	for i, seg := range strings.Split(g, "/") {
+		switch {
+		case seg == "":
 			return bad(`has an empty path segment (leading, trailing or double "/")`)
-		case ".":
+		case seg == ".":
 			return bad(`has a "." path segment`)
+		case i > 0 && IsTrustDirFolder(seg):
+			// <trust_dir>/tuf/X/metadata/targets/metadata/root.json would be
+			// both GUN X's role targets/metadata/root and GUN
+			// X/metadata/targets's root; X/changelist would live in X's
+			// changelist. v0.7.0 accepted such GUNs; no registry needs one.
+			return bad(`has a "` + seg + `" path segment, the name of a folder the trust directory keeps for each collection`)
 		}
 	}
 	return nil
+}
+
+// The folders a client's trust directory keeps for each collection, in
+// <trust_dir>/tuf/<gun>/ (docs/protocol.md §7.1).
+const (
+	MetadataFolder   = "metadata"
+	ChangelistFolder = "changelist"
+)
+
+// IsTrustDirFolder reports whether seg names one of those folders, in any
+// case (macOS and Windows file systems ignore case).
+func IsTrustDirFolder(seg string) bool {
+	return strings.EqualFold(seg, MetadataFolder) || strings.EqualFold(seg, ChangelistFolder)
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

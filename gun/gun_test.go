@@ -85,3 +85,19 @@ func TestPrefixes(t *testing.T) {
 		t.Errorf("RefusalDetail = %q, want v0.7.0's %q", got, want)
 	}
 }
+
+func TestCheckPathTrustDirFolders(t *testing.T) {
+	for g, ok := range map[string]bool{
+		"metadata/app":             true, // the first segment is a host, never a folder of a collection
+		"example.com/metadata":     false,
+		"example.com/x/Changelist": false,
+		"example.com/metadatax":    true,
+	} {
+		if err := gun.CheckPath(g); (err == nil) != ok {
+			t.Errorf("CheckPath(%q) = %v, want ok=%v", g, err, ok)
+		}
+		if err := gun.Check(g); err != nil {
+			t.Errorf("Check(%q) = %v: a server accepts it", g, err)
+		}
+	}
+}

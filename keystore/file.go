@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/notary-go/notary/internal/fsperm"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/passphrase"
 )
@@ -81,8 +82,13 @@ func OpenFile(trustDir string, retriever passphrase.Retriever) (*FileStore, erro
 	if trustDir == "" {
 		return nil, errors.New("keystore: empty trust directory")
 	}
+	// Both folders are made private even if they existed with looser
+	// modes (NCC 2015 finding 7): other users must not reach the keys.
 	dir := filepath.Join(trustDir, PrivateDir)
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	if err := fsperm.MkdirPrivate(trustDir); err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	if err := fsperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	if err := migrateLegacy(trustDir, dir); err != nil {
@@ -94,8 +100,8 @@ func OpenFile(trustDir string, retriever passphrase.Retriever) (*FileStore, erro
 	return &FileStore{trustDir: trustDir, dir: dir, retriever: retriever, cache: map[string]memoryEntry{}}, nil
 }
 
-func noRetriever(_, alias string, _ bool, _ int) (string, bool, error) {
-	return "", true, fmt.Errorf("keystore: no passphrase retriever for %s key: %w", alias, passphrase.ErrNoPassphrase)
+func noRetriever(_, alias string, _ bool, _ int) ([]byte, bool, error) {
+	return nil, true, fmt.Errorf("keystore: no passphrase retriever for %s key: %w", alias, passphrase.ErrNoPassphrase)
 }
 
 // TrustDir is the trust directory the store was opened on.
@@ -147,6 +153,7 @@ func (s *FileStore) Add(ctx context.Context, info KeyInfo, key *keys.PrivateKey)
 	if err != nil {
 		return err
 	}
+	defer clear(pass)
 	return s.write(key, info, pass, false)
 }
 
@@ -164,17 +171,15 @@ func (s *FileStore) checkAbsent(id string) error {
 }
 
 // write encodes key under pass (unencrypted when pass is empty, as v1),
-// writes it atomically and caches it.
-func (s *FileStore) write(key *keys.PrivateKey, info KeyInfo, pass string, replace bool) error {
+// writes it atomically and caches it. The caller clears pass.
+func (s *FileStore) write(key *keys.PrivateKey, info KeyInfo, pass []byte, replace bool) error {
 	var data []byte
 	var err error
-	if pass == "" {
+	if len(pass) == 0 {
 		data, err = keys.UnencryptedPEM(key, info.Role, info.GUN)
 		defer clear(data)
 	} else {
-		p := []byte(pass)
-		data, err = keys.EncryptPEM(key, info.Role, info.GUN, p)
-		clear(p)
+		data, err = keys.EncryptPEM(key, info.Role, info.GUN, pass)
 	}
 	if err != nil {
 		return err
@@ -189,14 +194,16 @@ func (s *FileStore) write(key *keys.PrivateKey, info KeyInfo, pass string, repla
 	return nil
 }
 
-// newPassphrase asks r for the passphrase of a new key.
-func (s *FileStore) newPassphrase(r passphrase.Retriever, id, role string) (string, error) {
+// newPassphrase asks r for the passphrase of a new key. The caller clears
+// the result once the key is written.
+func (s *FileStore) newPassphrase(r passphrase.Retriever, id, role string) ([]byte, error) {
 	var lastErr error
 	for attempt := 0; attempt < maxPassphraseAttempts; attempt++ {
 		p, giveUp, err := r(id, role, true, attempt)
 		if err == nil && !giveUp {
 			return p, nil
 		}
+		clear(p)
 		lastErr = err
 		if giveUp {
 			break
@@ -205,38 +212,40 @@ func (s *FileStore) newPassphrase(r passphrase.Retriever, id, role string) (stri
 	if lastErr == nil {
 		lastErr = passphrase.ErrTooManyAttempts
 	}
-	return "", &PassphraseError{ID: id, Role: role, Err: lastErr}
+	return nil, &PassphraseError{ID: id, Role: role, Err: lastErr}
 }
 
 // decrypt parses a key file, asking r for passphrases while they are
-// wrong. It returns the passphrase that worked ("" for an unencrypted key).
-func decrypt(r passphrase.Retriever, keyName, role string, data []byte) (*keys.PrivateKey, keys.PEMInfo, string, error) {
+// wrong. It returns the passphrase that worked (nil for an unencrypted
+// key), which the caller clears; every other one is cleared here.
+func decrypt(r passphrase.Retriever, keyName, role string, data []byte) (*keys.PrivateKey, keys.PEMInfo, []byte, error) {
 	info, err := keys.ReadPEMInfo(data)
 	if err != nil {
-		return nil, info, "", err
+		return nil, info, nil, err
 	}
 	if !info.Encrypted {
 		key, info, err := keys.ParsePEM(data, nil)
-		return key, info, "", err
+		return key, info, nil, err
 	}
 	for attempt := 0; ; attempt++ {
 		if attempt >= maxPassphraseAttempts {
-			return nil, info, "", &PassphraseError{ID: keyName, Role: role, Attempts: attempt, Err: passphrase.ErrTooManyAttempts}
+			return nil, info, nil, &PassphraseError{ID: keyName, Role: role, Attempts: attempt, Err: passphrase.ErrTooManyAttempts}
 		}
 		p, giveUp, err := r(keyName, role, false, attempt)
 		if giveUp || err != nil {
-			return nil, info, "", &PassphraseError{ID: keyName, Role: role, Attempts: attempt, Err: err}
+			clear(p)
+			return nil, info, nil, &PassphraseError{ID: keyName, Role: role, Attempts: attempt, Err: err}
 		}
-		pb := []byte(p)
-		key, _, err := keys.ParsePEM(data, pb)
-		clear(pb)
+		key, _, err := keys.ParsePEM(data, p)
 		switch {
 		case err == nil:
 			return key, info, p, nil
 		case errors.Is(err, keys.ErrWrongPassphrase), errors.Is(err, keys.ErrPassphraseRequired):
+			clear(p)
 			continue
 		default:
-			return nil, info, "", err
+			clear(p)
+			return nil, info, nil, err
 		}
 	}
 }
@@ -264,7 +273,8 @@ func (s *FileStore) Get(ctx context.Context, id string) (*keys.PrivateKey, KeyIn
 	if err != nil {
 		return nil, KeyInfo{}, fmt.Errorf("keystore: key file %s: %w", id, err)
 	}
-	key, _, _, err := decrypt(s.retriever, id, info.Role, data)
+	key, _, pass, err := decrypt(s.retriever, id, info.Role, data)
+	clear(pass)
 	if err != nil {
 		return nil, KeyInfo{}, fmt.Errorf("keystore: key %s: %w", id, err)
 	}
@@ -452,6 +462,7 @@ func (s *FileStore) Import(ctx context.Context, data []byte, opts ImportOptions)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key, pinfo, pass, err := decrypt(s.retriever, opts.Name, role, pem.EncodeToMemory(block))
+	defer func() { clear(pass) }() // pass may be replaced below
 	if err != nil {
 		return KeyInfo{}, fmt.Errorf("keystore: import: %w", err)
 	}
@@ -460,6 +471,7 @@ func (s *FileStore) Import(ctx context.Context, data []byte, opts ImportOptions)
 		return KeyInfo{}, err
 	}
 	if !pinfo.Encrypted || opts.NewPassphrase {
+		clear(pass)
 		if pass, err = s.newPassphrase(s.retriever, id, role); err != nil {
 			return KeyInfo{}, err
 		}
@@ -494,6 +506,7 @@ func (s *FileStore) ChangePassphrase(ctx context.Context, id string, newPass pas
 	if err != nil {
 		return err
 	}
+	defer clear(pass)
 	return s.write(key, info, pass, true)
 }
 

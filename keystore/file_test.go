@@ -36,19 +36,19 @@ type call struct {
 	attempt        int
 }
 
-func (s *script) retrieve(keyName, alias string, createNew bool, attempt int) (string, bool, error) {
+func (s *script) retrieve(keyName, alias string, createNew bool, attempt int) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, call{keyName, alias, createNew, attempt})
 	if len(s.answers) == 0 {
-		return "", true, errors.New("script exhausted")
+		return nil, true, errors.New("script exhausted")
 	}
 	a := s.answers[0]
 	s.answers = s.answers[1:]
 	if a == "giveup" {
-		return "", true, errors.New("user gave up")
+		return nil, true, errors.New("user gave up")
 	}
-	return a, false, nil
+	return []byte(a), false, nil
 }
 
 func (s *script) Calls() []call {
@@ -260,15 +260,15 @@ func TestFileAddPassphrase(t *testing.T) {
 	t.Run("retries after an error", func(t *testing.T) {
 		dir := t.TempDir()
 		calls := 0
-		r := func(keyName, alias string, createNew bool, attempt int) (string, bool, error) {
+		r := func(keyName, alias string, createNew bool, attempt int) ([]byte, bool, error) {
 			calls++
 			if !createNew || alias != "snapshot" || attempt != calls-1 {
 				t.Errorf("call %d: %q %v %d", calls, alias, createNew, attempt)
 			}
 			if attempt == 0 {
-				return "", false, passphrase.ErrTooShort
+				return nil, false, passphrase.ErrTooShort
 			}
-			return "second choice", false, nil
+			return []byte("second choice"), false, nil
 		}
 		pub := mustCreate(t, openFile(t, dir, r), "snapshot", testGUN)
 		if _, _, err := openFile(t, dir, passphrase.Constant("second choice")).Get(ctx, pub.ID()); err != nil {

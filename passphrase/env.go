@@ -54,24 +54,26 @@ func DockerEnv(getenv func(string) string) Retriever { return FromEnv(getenv, Do
 // FromEnv returns a Retriever that reads the variable varFor(alias) names.
 // An unset or empty variable (v1 treats both alike) gives up with a
 // *NoPassphraseError, so Chain moves on. The value is used as is, without
-// trimming. After a first attempt the value is known to be wrong, so later
-// attempts give up (v1 offered it twice more to no effect).
+// trimming, and returned as a fresh copy the caller clears; the
+// environment's own string cannot be wiped (docs/security.md). After a
+// first attempt the value is known to be wrong, so later attempts give up
+// (v1 offered it twice more to no effect).
 func FromEnv(getenv func(string) string, varFor func(alias string) string) Retriever {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	return func(_, alias string, _ bool, attempt int) (string, bool, error) {
+	return func(_, alias string, _ bool, attempt int) ([]byte, bool, error) {
 		name := varFor(alias)
 		var v string
 		if name != "" {
 			v = getenv(name)
 		}
 		if v == "" {
-			return "", true, &NoPassphraseError{Alias: alias, EnvVar: name}
+			return nil, true, &NoPassphraseError{Alias: alias, EnvVar: name}
 		}
 		if attempt > 0 {
-			return "", true, fmt.Errorf("passphrase from %s not accepted for %s key", name, alias)
+			return nil, true, fmt.Errorf("passphrase from %s not accepted for %s key", name, alias)
 		}
-		return v, false, nil
+		return []byte(v), false, nil
 	}
 }

@@ -28,9 +28,14 @@ import (
 // wrapping ErrNoPassphrase means this source has no passphrase for the
 // alias, so Chain moves on to the next source.
 //
+// The passphrase is a byte slice the caller owns: each call returns a
+// fresh one, and the caller clears it (clear(p)) as soon as it has been
+// used, so that it does not linger in memory (NCC 2015 finding 5; see
+// docs/security.md for what Go cannot wipe).
+//
 // Retrievers returned by this package are safe for concurrent use; prompts
 // are serialised.
-type Retriever func(keyName, alias string, createNew bool, attempt int) (passphrase string, giveUp bool, err error)
+type Retriever func(keyName, alias string, createNew bool, attempt int) (passphrase []byte, giveUp bool, err error)
 
 // MinLength is the shortest passphrase a prompt accepts for a new key (v1:
 // "Passphrase is too short").
@@ -76,11 +81,11 @@ func (e *NoPassphraseError) Unwrap() error { return ErrNoPassphrase }
 // means "no encryption" to key stores that follow v1 (keys are written
 // unencrypted), so use it only in tests.
 func Constant(p string) Retriever {
-	return func(_, alias string, _ bool, attempt int) (string, bool, error) {
+	return func(_, alias string, _ bool, attempt int) ([]byte, bool, error) {
 		if attempt > 0 {
-			return "", true, fmt.Errorf("constant passphrase not accepted for %s key", alias)
+			return nil, true, fmt.Errorf("constant passphrase not accepted for %s key", alias)
 		}
-		return p, false, nil
+		return []byte(p), false, nil
 	}
 }
 
@@ -90,18 +95,19 @@ func Constant(p string) Retriever {
 // passphrase stays in charge for later attempts: a wrong NOTARY_*
 // variable is not followed by a prompt, as in v1.
 func Chain(sources ...Retriever) Retriever {
-	return func(keyName, alias string, createNew bool, attempt int) (string, bool, error) {
+	return func(keyName, alias string, createNew bool, attempt int) ([]byte, bool, error) {
 		err := error(&NoPassphraseError{Alias: alias})
 		for _, src := range sources {
-			var p string
+			var p []byte
 			var giveUp bool
 			p, giveUp, err = src(keyName, alias, createNew, attempt)
 			if errors.Is(err, ErrNoPassphrase) {
+				clear(p)
 				continue
 			}
 			return p, giveUp, err
 		}
-		return "", true, err
+		return nil, true, err
 	}
 }
 

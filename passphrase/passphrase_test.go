@@ -63,7 +63,7 @@ func TestFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, giveUp, err := r("0123456789abcdef", tt.alias, false, tt.attempt)
-			if got != tt.want || giveUp != tt.wantGiveUp {
+			if string(got) != tt.want || giveUp != tt.wantGiveUp {
 				t.Errorf("got %q giveUp %v, want %q %v", got, giveUp, tt.want, tt.wantGiveUp)
 			}
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
@@ -83,7 +83,7 @@ func TestDockerEnv(t *testing.T) {
 	}))
 	for alias, want := range map[string]string{"root": "rootpass", "targets": "repopass", "snapshot": "repopass", "targets/releases": "repopass"} {
 		t.Run(alias, func(t *testing.T) {
-			if got, _, err := r("id", alias, true, 0); got != want || err != nil {
+			if got, _, err := r("id", alias, true, 0); string(got) != want || err != nil {
 				t.Errorf("got %q, %v; want %q", got, err, want)
 			}
 		})
@@ -92,7 +92,7 @@ func TestDockerEnv(t *testing.T) {
 
 func TestConstant(t *testing.T) {
 	r := Constant("pass")
-	if p, giveUp, err := r("id", "root", false, 0); p != "pass" || giveUp || err != nil {
+	if p, giveUp, err := r("id", "root", false, 0); string(p) != "pass" || giveUp || err != nil {
 		t.Errorf("attempt 0: %q %v %v", p, giveUp, err)
 	}
 	if _, giveUp, err := r("id", "root", false, 1); !giveUp || err == nil {
@@ -107,9 +107,9 @@ type fake struct {
 	err   error
 }
 
-func (f *fake) retrieve(_, _ string, _ bool, _ int) (string, bool, error) {
+func (f *fake) retrieve(_, _ string, _ bool, _ int) ([]byte, bool, error) {
 	f.calls++
-	return f.pass, f.err != nil, f.err
+	return []byte(f.pass), f.err != nil, f.err
 }
 
 func TestChain(t *testing.T) {
@@ -131,7 +131,7 @@ func TestChain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, giveUp, err := Chain(tt.first.retrieve, tt.second.retrieve)("id", "root", false, 0)
-			if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) == giveUp {
+			if string(got) != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) == giveUp {
 				t.Errorf("got %q %v %v, want %q %v", got, giveUp, err, tt.want, tt.wantErr)
 			}
 			if tt.second.calls != tt.wantCalls2 {
@@ -237,7 +237,7 @@ func TestPrompt(t *testing.T) {
 			r := Prompt(strings.NewReader(tt.input), &out, tt.aliases)
 			for i, c := range tt.calls {
 				got, giveUp, err := r(c.keyName, c.alias, c.createNew, c.attempt)
-				if got != c.want || giveUp != c.wantGiveUp || (c.wantErr == nil) != (err == nil) || !errors.Is(err, c.wantErr) {
+				if string(got) != c.want || giveUp != c.wantGiveUp || (c.wantErr == nil) != (err == nil) || !errors.Is(err, c.wantErr) {
 					t.Errorf("call %d: got %q giveUp %v err %v; want %q %v %v", i, got, giveUp, err, c.want, c.wantGiveUp, c.wantErr)
 				}
 			}
@@ -255,7 +255,7 @@ func TestPromptConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if p, _, err := r("id", "targets", false, 0); p != "passphrase" || err != nil {
+			if p, _, err := r("id", "targets", false, 0); string(p) != "passphrase" || err != nil {
 				t.Errorf("got %q %v", p, err)
 			}
 		}()
@@ -304,7 +304,7 @@ func TestNewWithoutTerminal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := New(Options{Getenv: envMap(tt.env), Docker: tt.docker, In: in, Out: os.Stderr})
 			got, giveUp, err := r("id", tt.alias, false, 0)
-			if got != tt.want {
+			if string(got) != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 			if tt.wantErr != "" {

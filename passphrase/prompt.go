@@ -2,6 +2,7 @@ package passphrase
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,10 @@ type prompter struct {
 	reader   *bufio.Reader
 	out      io.Writer
 	aliasMap map[string]string
-	cache    map[string]string // alias → passphrase
+	// cache holds the passphrase last entered per alias, so one command
+	// asks once per role (as v1). It lives as long as the Retriever; an
+	// entry that proves wrong is wiped before it is dropped.
+	cache map[string][]byte
 }
 
 // Prompt returns a Retriever that asks on out and reads from in, one line
@@ -49,7 +53,7 @@ type prompter struct {
 // or not confirmed, up to MaxPromptAttempts times, then gives up with
 // ErrTooManyAttempts. End of input gives up with an error wrapping io.EOF.
 func Prompt(in io.Reader, out io.Writer, aliasMap map[string]string) Retriever {
-	p := &prompter{fd: -1, reader: bufio.NewReader(in), out: out, aliasMap: aliasMap, cache: map[string]string{}}
+	p := &prompter{fd: -1, reader: bufio.NewReader(in), out: out, aliasMap: aliasMap, cache: map[string][]byte{}}
 	if f, ok := in.(*os.File); ok && isTerminal(f) {
 		p.fd = int(f.Fd())
 	}
@@ -69,7 +73,7 @@ func OpenTerminal(aliasMap map[string]string) (Retriever, func() error, error) {
 
 func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }
 
-func (p *prompter) retrieve(keyName, alias string, createNew bool, attempt int) (string, bool, error) {
+func (p *prompter) retrieve(keyName, alias string, createNew bool, attempt int) ([]byte, bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if attempt == 0 {
@@ -77,12 +81,12 @@ func (p *prompter) retrieve(keyName, alias string, createNew bool, attempt int) 
 			fmt.Fprintln(p.out, rootKeyGenerationWarning)
 		}
 		if pass, ok := p.cache[alias]; ok {
-			return pass, false, nil
+			return bytes.Clone(pass), false, nil
 		}
 	} else if !createNew {
-		delete(p.cache, alias) // it was wrong
+		p.forget(alias) // it was wrong
 		if attempt >= MaxPromptAttempts {
-			return "", true, ErrTooManyAttempts
+			return nil, true, ErrTooManyAttempts
 		}
 		fmt.Fprintln(p.out, "Passphrase incorrect. Please retry.")
 	}
@@ -98,56 +102,81 @@ func (p *prompter) retrieve(keyName, alias string, createNew bool, attempt int) 
 		fmt.Fprintf(p.out, "Enter passphrase for %s key%s: ", display, withID)
 		pass, err := p.read()
 		if err != nil {
-			return "", true, err
+			return nil, true, err
 		}
-		p.cache[alias] = pass
+		p.remember(alias, pass)
 		return pass, false, nil
 	}
 	for try := 0; try < MaxPromptAttempts; try++ {
 		fmt.Fprintf(p.out, "Enter passphrase for new %s key%s: ", display, withID)
 		pass, err := p.read()
 		if err != nil {
-			return "", true, err
+			return nil, true, err
 		}
 		if len(pass) < MinLength {
+			clear(pass)
 			fmt.Fprintln(p.out, "Passphrase is too short. Please use a password manager to generate and store a good random passphrase.")
 			continue
 		}
 		fmt.Fprintf(p.out, "Repeat passphrase for new %s key%s: ", display, withID)
 		confirm, err := p.read()
 		if err != nil {
-			return "", true, err
+			clear(pass)
+			return nil, true, err
 		}
-		if confirm != pass {
+		same := bytes.Equal(confirm, pass)
+		clear(confirm)
+		if !same {
+			clear(pass)
 			fmt.Fprintln(p.out, "Passphrases do not match. Please retry.")
 			continue
 		}
-		p.cache[alias] = pass
+		p.remember(alias, pass)
 		return pass, false, nil
 	}
-	return "", true, fmt.Errorf("%w choosing a passphrase for new %s key", ErrTooManyAttempts, display)
+	return nil, true, fmt.Errorf("%w choosing a passphrase for new %s key", ErrTooManyAttempts, display)
 }
 
-// read reads one passphrase and ends the prompt line.
-func (p *prompter) read() (string, error) {
+// remember caches a copy of pass for alias (the caller keeps and clears
+// pass itself), wiping the copy it replaces.
+func (p *prompter) remember(alias string, pass []byte) {
+	p.forget(alias)
+	p.cache[alias] = bytes.Clone(pass)
+}
+
+// forget wipes and drops the cached passphrase of alias.
+func (p *prompter) forget(alias string) {
+	clear(p.cache[alias])
+	delete(p.cache, alias)
+}
+
+// read reads one passphrase and ends the prompt line. The result is a
+// fresh slice, trimmed of surrounding white space; the buffers it was read
+// through are wiped where this package owns them (the terminal's), but not
+// bufio's (see docs/security.md).
+func (p *prompter) read() ([]byte, error) {
 	defer fmt.Fprintln(p.out)
 	if p.fd >= 0 {
 		b, err := term.ReadPassword(p.fd)
 		if err != nil {
-			return "", fmt.Errorf("passphrase: reading from terminal: %w", err)
+			clear(b)
+			return nil, fmt.Errorf("passphrase: reading from terminal: %w", err)
 		}
-		s := strings.TrimSpace(string(b))
+		s := bytes.Clone(bytes.TrimSpace(b))
 		clear(b)
 		return s, nil
 	}
-	line, err := p.reader.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+	line, err := p.reader.ReadBytes('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+		clear(line)
 		if errors.Is(err, io.EOF) {
-			return "", fmt.Errorf("passphrase: no passphrase entered: %w", err)
+			return nil, fmt.Errorf("passphrase: no passphrase entered: %w", err)
 		}
-		return "", fmt.Errorf("passphrase: reading: %w", err)
+		return nil, fmt.Errorf("passphrase: reading: %w", err)
 	}
-	return strings.TrimSpace(line), nil
+	s := bytes.Clone(bytes.TrimSpace(line))
+	clear(line)
+	return s, nil
 }
 
 // shortName is how v1 shows a key in prompts: the first 7 characters of the

@@ -74,7 +74,7 @@ func TestPromptOnTerminal(t *testing.T) {
 	res := make(chan result, 1)
 	go func() {
 		p, _, err := r("0123456789abcdef", "targets", false, 0)
-		res <- result{p, err}
+		res <- result{string(p), err}
 	}()
 	waitEchoOff(t, slave)
 	if _, err := master.Write([]byte("terminal secret\r")); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/notary-go/notary/internal/tlspolicy"
 	"io"
 	"mime"
 	"net"
@@ -99,7 +100,7 @@ type Client struct {
 func New(opts Options) (*Client, error) {
 	rt := opts.Transport
 	if rt == nil {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		tc := &tls.Config{MinVersion: tlspolicy.MinVersion, CipherSuites: tlspolicy.CipherSuites()}
 		if opts.CAFile != "" {
 			pool, err := x509.SystemCertPool()
 			if err != nil || pool == nil {

@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-peers.sh
+scripts/install-registry-peers.sh
 scripts/install-sig-peers.sh >/dev/null # cosign, notation: bridge interop verifiers
 export NOTARY_V1_BIN="$PWD/.tools/bin"
 . scripts/databases.sh

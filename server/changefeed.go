@@ -15,6 +15,12 @@ import (
 // defaultPageSize is the page size for records=0 (v1 DefaultPageSize).
 const defaultPageSize = 100
 
+// MaxChangefeedPage caps |records|: v1 took any int32, so one request
+// could ask the database for 2^31-1 rows and the server to hold and
+// encode them all (issue 10). A larger request gets a full page of this
+// size; clients page on with change_id as they must anyway.
+const MaxChangefeedPage = 10000
+
 type changefeedResponse struct {
 	Count   int              `json:"count"`
 	Records []storage.Change `json:"records"`
@@ -30,8 +36,13 @@ func (s *Server) changefeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return api.NewError(api.CodeInvalidParams, fmt.Sprintf("invalid records parameter: %v", err))
 	}
-	if n == 0 {
+	switch {
+	case n == 0:
 		n = defaultPageSize
+	case n > MaxChangefeedPage:
+		n = MaxChangefeedPage
+	case n < -MaxChangefeedPage:
+		n = -MaxChangefeedPage
 	}
 	changes := []storage.Change{}
 	if gun == "" || readableGUN(gun) {

@@ -55,6 +55,11 @@ func toAPIError(err error) (e *api.Error, internal bool) {
 		return api.NewError(api.CodeMalformedUpload, fmt.Sprintf("request body larger than %d bytes", mbe.Limit)), false
 	case errors.Is(err, storage.ErrOldVersion):
 		return api.NewError(api.CodeOldVersion, api.EmptyDetail), false
+	case errors.Is(err, storage.ErrConflict):
+		// The collection changed under the request and retries did not
+		// settle it: v1 has no 409, and VERSION ("a newer version is
+		// already available", 400) tells a client to re-read and retry.
+		return api.NewError(api.CodeOldVersion, api.EmptyDetail), false
 	case errors.Is(err, storage.ErrNotFound):
 		return api.NewError(api.CodeMetadataNotFound, api.EmptyDetail), false
 	case errors.Is(err, storage.ErrUnavailable):
@@ -64,6 +69,8 @@ func toAPIError(err error) (e *api.Error, internal bool) {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads this answer.
 		return api.NewError(api.CodeUnavailable, nil), false
+	case errors.Is(err, ErrTooManyNewKeys), errors.Is(err, ErrKeyCreationFailed):
+		return api.NewError(api.CodeUnavailable, "cannot create keys now, retry later"), false
 	case errors.As(err, &kse):
 		return api.NewError(api.CodeUnavailable, "signing service unavailable"), true
 	case errors.Is(err, context.DeadlineExceeded):

@@ -127,7 +127,7 @@ func (s *Server) freshCollection(ctx context.Context, gun string) (*collection, 
 		}
 		var cse *CannotSignError
 		switch {
-		case regenErr == nil, errors.Is(regenErr, storage.ErrOldVersion):
+		case regenErr == nil, errors.Is(regenErr, storage.ErrOldVersion), errors.Is(regenErr, storage.ErrConflict):
 			continue // re-read what we or another server stored
 		case errors.As(regenErr, &cse):
 			s.log.Warn("serving expired metadata: the server cannot re-sign it", "gun", gun, "reason", regenErr)
@@ -170,7 +170,9 @@ func (s *Server) regenerate(ctx context.Context, c *collection, now time.Time) e
 		return err
 	}
 	updates = append(updates, storage.MetaUpdate{Role: tuf.RoleTimestamp, Version: v, Data: data})
-	if err := s.store.UpdateMany(ctx, c.gun, updates); err != nil {
+	// Deleted or replaced since c was read: store nothing (the caller
+	// re-reads), never a timestamp without the rest of the collection.
+	if err := s.store.UpdateManyIf(ctx, c.gun, storage.Precondition{Role: tuf.RoleTimestamp, Version: c.ts.Version}, updates); err != nil {
 		return err
 	}
 	s.seedParsed(updates)

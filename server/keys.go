@@ -111,7 +111,7 @@ func (s *Server) signerKey(ctx context.Context, gun, role string) (keys.PublicKe
 	c, err := s.loadCollection(ctx, gun)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return s.createKey(ctx, gun, role)
+		return s.pendingKey(ctx, gun, role)
 	case err != nil:
 		return keys.PublicKey{}, err
 	}
@@ -139,7 +139,20 @@ func (s *Server) signerKey(ctx context.Context, gun, role string) (keys.PublicKe
 			return keys.PublicKey{}, &KeyServiceError{Op: "find " + role + " key", Err: err}
 		}
 	}
-	return s.createKey(ctx, gun, role)
+	return s.pendingKey(ctx, gun, role)
+}
+
+// pendingKey returns the key of role for gun when the current root names
+// none the key service holds (or there is no root): one key per (gun,
+// role), made on the first read, within the bounds of newKeys.
+func (s *Server) pendingKey(ctx context.Context, gun, role string) (keys.PublicKey, error) {
+	if s.keys == nil {
+		return keys.PublicKey{}, errNoKeyService
+	}
+	return s.newKeys.get(ctx, gun, role, s.now(), func() (keys.PublicKey, error) {
+		// Not bound to this request: others of the same slot wait for it.
+		return s.createKey(context.WithoutCancel(ctx), gun, role)
+	})
 }
 
 // handleGetKey answers GET {snapshot|timestamp}.key.

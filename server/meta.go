@@ -68,11 +68,19 @@ func (s *Server) handleGetVersion(ctx context.Context, w http.ResponseWriter, gu
 
 // handleDelete answers DELETE /v2/{gun}/_trust/tuf/: every stored file of
 // the GUN goes, in one transaction, with one changefeed "deletion" row.
-// The server's keys for the GUN are kept, as in v1.
+// The server's keys for the GUN are kept, as in v1. It takes the GUN's
+// writer lock, so it never lands between an update's validation and its
+// commit on this server (other servers are caught by the commit's
+// storage.Precondition).
 func (s *Server) handleDelete(ctx context.Context, w http.ResponseWriter, gun string) error {
 	if err := checkGUN(gun); err != nil {
 		return err
 	}
+	unlock, err := s.writers.lock(ctx, gun)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.store.Delete(ctx, gun); err != nil {
 		return err
 	}

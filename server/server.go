@@ -73,6 +73,10 @@ type Options struct {
 	KeyAlgorithm string
 	// KeyTimeout bounds each KeyService call; 0 means DefaultKeyTimeout.
 	KeyTimeout time.Duration
+	// MaxNewGUNKeys caps the (GUN, role) pairs without trust data that
+	// GET {role}.key made a key for within NewGUNKeyWindow; 0 means
+	// DefaultMaxNewGUNKeys. Beyond it such reads answer 503 (see newKeys).
+	MaxNewGUNKeys int
 
 	// CurrentMaxAge and ConsistentMaxAge set Cache-Control on metadata
 	// reads (protocol §5.4): 0 means the default, a negative value
@@ -136,6 +140,10 @@ type Server struct {
 	files         *lru // current files by GUN, role and hash (see byHash)
 	regen         flightGroup
 	writers       keyedMutex
+	newKeys       newKeys
+	// beforeCommit, set only by tests, runs between an update's
+	// validation and its UpdateManyIf (the window a racing DELETE hits).
+	beforeCommit func(gun string)
 }
 
 // New returns a Server for opts.
@@ -166,6 +174,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.keyTimeout <= 0 {
 		s.keyTimeout = DefaultKeyTimeout
+	}
+	s.newKeys.max = opts.MaxNewGUNKeys
+	if s.newKeys.max <= 0 {
+		s.newKeys.max = DefaultMaxNewGUNKeys
 	}
 	var err error
 	if s.current, err = newCacheControl(opts.CurrentMaxAge, DefaultCurrentMaxAge, true); err != nil {

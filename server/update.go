@@ -140,7 +140,13 @@ func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string]
 		if err != nil {
 			return err
 		}
-		err = s.store.UpdateMany(ctx, gun, p.updates)
+		if s.beforeCommit != nil {
+			s.beforeCommit(gun)
+		}
+		// The collection validation read must still be the current one:
+		// a DELETE (or a writer on another server) in between would
+		// otherwise leave targets, snapshot and timestamp without a root.
+		err = s.store.UpdateManyIf(ctx, gun, storage.Precondition{Role: tuf.RoleTimestamp, Version: p.basis}, p.updates)
 		if err == nil {
 			s.seedParsed(p.updates)
 			s.log.Info("updated collection", "gun", gun, "roles", p.roleList(), "timestamp_version", p.timestampVersion)
@@ -149,6 +155,12 @@ func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string]
 		var ove *storage.OldVersionError
 		if errors.As(err, &ove) && p.generated[ove.Role] && attempt < maxCommitAttempts {
 			s.log.Debug("update lost a race on a server-made role, retrying", "gun", gun, "role", ove.Role, "attempt", attempt)
+			continue
+		}
+		if errors.Is(err, storage.ErrConflict) && attempt < maxCommitAttempts {
+			// Changed (or deleted) since validation: validate against
+			// what is stored now, as if this update had come after.
+			s.log.Debug("collection changed during validation, retrying", "gun", gun, "attempt", attempt)
 			continue
 		}
 		return err

@@ -24,6 +24,9 @@ type plan struct {
 	updates          []storage.MetaUpdate
 	generated        map[string]bool
 	timestampVersion int64
+	// basis is the timestamp version validation read (0: no collection);
+	// the store refuses the update if it changed (storage.Precondition).
+	basis int64
 }
 
 func (p *plan) roleList() []string {
@@ -95,6 +98,9 @@ func (s *Server) validateUpdate(ctx context.Context, gun string, parts map[strin
 		u.cur = c
 	}
 	p := &plan{generated: map[string]bool{}}
+	if u.cur != nil {
+		p.basis = u.cur.ts.Version
+	}
 
 	// §4.1 step 2: root.
 	var curRootBytes []byte

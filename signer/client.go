@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/notary-go/notary/keys"
@@ -121,6 +122,10 @@ type KeyInfo struct {
 	ID     string // canonical key ID
 	Role   string
 	Public keys.PublicKey
+	// GUN is the key's GUN when GUNKnown; a v0.7.0 signer does not report
+	// it (our signer sends it in the KeyGUNHeader response header).
+	GUN      string
+	GUNKnown bool
 }
 
 // CreateKey asks the signer for a key of type algorithm ("ecdsa" or
@@ -151,7 +156,8 @@ func (c *Client) GetKeyInfo(ctx context.Context, id string) (KeyInfo, error) {
 	const op = "GetKeyInfo"
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
-	resp, err := c.km.GetKeyInfo(ctx, &pb.KeyID{ID: id})
+	var hdr metadata.MD
+	resp, err := c.km.GetKeyInfo(ctx, &pb.KeyID{ID: id}, grpc.Header(&hdr))
 	if err != nil {
 		return KeyInfo{}, c.callError(ctx, op, id, err)
 	}
@@ -159,16 +165,30 @@ func (c *Client) GetKeyInfo(ctx context.Context, id string) (KeyInfo, error) {
 	if err != nil {
 		return KeyInfo{}, err
 	}
-	return KeyInfo{ID: pub.ID(), Role: resp.GetRole(), Public: pub}, nil
+	info := KeyInfo{ID: pub.ID(), Role: resp.GetRole(), Public: pub}
+	if g := hdr.Get(KeyGUNHeader); len(g) > 0 {
+		info.GUN, info.GUNKnown = g[0], true
+	}
+	return info, nil
 }
 
 // Sign asks the signer to sign msg, the full canonical message (never a
 // digest), with key id and returns the raw signature. The signature
 // method follows from the key's type (see KeySigner.Method).
 func (c *Client) Sign(ctx context.Context, id string, msg []byte) ([]byte, error) {
+	return c.SignFor(ctx, "", id, msg)
+}
+
+// SignFor is Sign for metadata of gun: unless gun is "", the signer is
+// told the GUN (SignGUNHeader) and ours refuses a key of another GUN
+// (a *RemoteError with code PermissionDenied). A v0.7.0 signer ignores it.
+func (c *Client) SignFor(ctx context.Context, gun, id string, msg []byte) ([]byte, error) {
 	const op = "Sign"
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
+	if gun != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, SignGUNHeader, gun)
+	}
 	resp, err := c.sg.Sign(ctx, &pb.SignatureRequest{KeyID: &pb.KeyID{ID: id}, Content: msg})
 	if err != nil {
 		return nil, c.callError(ctx, op, id, err)
@@ -206,6 +226,31 @@ func (c *Client) CheckHealth(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// probeKeyID is a well-formed key ID no key has (finding a key with it
+// means finding a SHA-256 preimage), looked up by CheckSigning.
+const probeKeyID = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// CheckSigning checks what signing needs beyond CheckHealth, which any
+// peer may call: that the signer accepts this client's credentials. It
+// makes an authenticated call (GetKeyInfo of a key that does not exist)
+// and expects NotFound; a refusal (Unauthenticated, PermissionDenied) is
+// returned as the *RemoteError it is, so the notary-server's health says
+// signing is impossible rather than OK (issue 19 bug 4). It works with
+// v0.7.0 signers too.
+func (c *Client) CheckSigning(ctx context.Context) error {
+	if err := c.CheckHealth(ctx); err != nil {
+		return err
+	}
+	_, err := c.GetKeyInfo(ctx, probeKeyID)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil
+	}
+	if err == nil {
+		return &BadResponseError{Op: "GetKeyInfo", Reason: "the signer claims a key with the all-zero ID"}
+	}
+	return err
 }
 
 // errCallTimeout is the cause of a call context ended by the client's

@@ -120,7 +120,7 @@ func TestKeySignerRefusesBadSignature(t *testing.T) {
 	ks := c.Signer(a)
 	ks.canonicalID = b.ID() // as if the signer signed with the wrong key
 	var bad *BadResponseError
-	if _, err := ks.Sign(ctx, []byte("m")); !errors.As(err, &bad) {
+	if _, err := ks.Sign(ctx, tsBody(t)); !errors.As(err, &bad) {
 		t.Errorf("Sign with a mismatched key = %v, want *BadResponseError", err)
 	}
 }
@@ -249,14 +249,19 @@ func TestClientMessageLimit(t *testing.T) {
 	s := startSigner(t)
 	c := s.dial(t, ClientOptions{})
 	ctx := ctxT(t)
-	pub, err := c.CreateKey(ctx, "timestamp", "gun", keys.ED25519)
+	pub, err := c.CreateKey(ctx, "snapshot", "gun", keys.ED25519)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Sign(ctx, pub.ID(), make([]byte, MaxMessageSize+1)); err == nil {
 		t.Error("Sign of a message larger than MaxMessageSize succeeded")
 	}
-	if _, err := c.Sign(ctx, pub.ID(), make([]byte, 1<<20)); err != nil {
-		t.Errorf("Sign of 1 MiB = %v", err)
+	// A snapshot of about 1 MiB (many delegations).
+	big := testBody(t, "snapshot", 1, time.Hour, 11000)
+	if len(big) < 1<<20 {
+		t.Fatalf("test body is %d bytes, want 1 MiB", len(big))
+	}
+	if _, err := c.Sign(ctx, pub.ID(), big); err != nil {
+		t.Errorf("Sign of %d bytes = %v", len(big), err)
 	}
 }

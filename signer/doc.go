@@ -16,5 +16,13 @@
 //	tlsConf, _ := signer.LoadClientTLS(caFile, clientCert, clientKey, hostname)
 //	c, _ := signer.Dial(net.JoinHostPort(hostname, "7899"), tlsConf, signer.ClientOptions{})
 //	pub, _ := c.CreateKey(ctx, "timestamp", gun, "ecdsa")
-//	sig, _ := c.Signer(pub).Sign(ctx, canonicalBytes)
+//	sig, _ := c.SignerFor(gun, pub).Sign(ctx, canonicalBytes)
+//
+// Beyond v0.7.0, and wire-compatible with it: the Server holds only
+// timestamp and snapshot keys and signs only the canonical body of its
+// key's own role, with bounded expiry and version (SignLimits); an
+// optional Policy limits each client certificate to GUN prefixes and
+// operations; GetKeyInfo reports the key's GUN in the KeyGUNHeader
+// response header, and Sign refuses a key of another GUN than the one a
+// request names in SignGUNHeader (v0.7.0 peers ignore both headers).
 package signer

@@ -14,6 +14,7 @@ type KeySigner struct {
 	c           *Client
 	pub         keys.PublicKey
 	canonicalID string
+	gun         string // "" for no GUN check (see Client.SignFor)
 }
 
 // Signer returns a KeySigner for pub, a key the signer holds (from
@@ -24,6 +25,14 @@ func (c *Client) Signer(pub keys.PublicKey) *KeySigner {
 		id = pub.ID()
 	}
 	return &KeySigner{c: c, pub: pub, canonicalID: id}
+}
+
+// SignerFor is Signer for metadata of gun: every signature request names
+// gun, and our signer refuses it for a key of another GUN.
+func (c *Client) SignerFor(gun string, pub keys.PublicKey) *KeySigner {
+	s := c.Signer(pub)
+	s.gun = gun
+	return s
 }
 
 // Public is the key signatures verify with.
@@ -41,7 +50,7 @@ func (s *KeySigner) Method() string { return methodFor(s.pub.Type) }
 // value) and checks the signature against the public key before returning
 // it, so a confused signer cannot slip a bad signature into metadata.
 func (s *KeySigner) Sign(ctx context.Context, msg []byte) ([]byte, error) {
-	sig, err := s.c.Sign(ctx, s.canonicalID, msg)
+	sig, err := s.c.SignFor(ctx, s.gun, s.canonicalID, msg)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/notary-go/notary/keys"
@@ -25,6 +26,20 @@ import (
 const (
 	HealthKeyManagement = "grpc.health.v1.Health.KeyManagement"
 	HealthSigner        = "grpc.health.v1.Health.Signer"
+)
+
+// Metadata keys carrying a key's GUN, beside the v0.7.0 messages (which
+// have no field for it): a v0.7.0 peer ignores them, so the wire contract
+// is unchanged. Binary ("-bin") because a GUN need not be printable
+// ASCII.
+const (
+	// KeyGUNHeader is sent by our signer in the response header of
+	// GetKeyInfo: the GUN the key was created (or imported) for.
+	KeyGUNHeader = "notary-key-gun-bin"
+	// SignGUNHeader is sent by our notary-server in a Sign request: the
+	// GUN whose metadata is being signed. Our signer refuses
+	// (PermissionDenied) to sign with a key of another GUN.
+	SignGUNHeader = "notary-sign-gun-bin"
 )
 
 // markUsedTimeout bounds recording a key's use after a signature, which
@@ -44,15 +59,27 @@ type Options struct {
 	// carry key IDs, roles and GUNs, never key material or message
 	// content. Nil discards.
 	Logger *slog.Logger
+	// Policy says which client certificate may do what to which GUN's
+	// keys. Nil allows every caller everything, as v0.7.0 does.
+	Policy *Policy
+	// Limits bound what Sign accepts; the zero value means
+	// DefaultSignLimits.
+	Limits SignLimits
+	// Now is the clock for expiry checks; nil means time.Now.
+	Now func() time.Time
 }
 
 // Server serves the KeyManagement and Signer services over a key store,
 // with v1's semantics and status codes (docs/protocol.md §6.3). It is
 // safe for concurrent use.
 type Server struct {
-	store  keystore.Service
-	log    *slog.Logger
-	health *health.Server
+	store    keystore.Service
+	log      *slog.Logger
+	health   *health.Server
+	policy   *Policy
+	limits   SignLimits
+	now      func() time.Time
+	versions versionTracker
 }
 
 // NewServer returns a Server over store; key creation, lookup, signing
@@ -63,7 +90,13 @@ func NewServer(store keystore.Service, opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{store: store, log: log, health: health.NewServer()}
+	s := &Server{store: store, log: log, health: health.NewServer(), policy: opts.Policy, limits: opts.Limits, now: opts.Now}
+	if s.limits == (SignLimits{}) {
+		s.limits = DefaultSignLimits
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.SetServing(true)
 	return s
 }
@@ -104,6 +137,15 @@ type signing struct {
 // supported for create key"; a store failure is Internal "Key creation
 // failed".
 func (k *keyManagement) CreateKey(ctx context.Context, req *pb.CreateKeyRequest) (*pb.PublicKey, error) {
+	if !signableRole(req.GetRole()) {
+		// Never a root (or targets) key: the signer only ever signs what a
+		// notary-server signs. v0.7.0's server asks for no other role.
+		k.s.log.Warn("CreateKey: refused a key for a role the signer does not hold", "role", req.GetRole(), "gun", req.GetGun())
+		return nil, status.Errorf(codes.InvalidArgument, "the signer holds only timestamp and snapshot keys, not %q", req.GetRole())
+	}
+	if err := k.s.authorize(ctx, "CreateKey", OpCreate, req.GetGun(), ""); err != nil {
+		return nil, err
+	}
 	alg := req.GetAlgorithm()
 	if alg != keys.ECDSA && alg != keys.ED25519 {
 		k.s.log.Warn("CreateKey: unsupported algorithm", "algorithm", alg)
@@ -125,6 +167,23 @@ func (k *keyManagement) CreateKey(ctx context.Context, req *pb.CreateKeyRequest)
 // key succeeds; a store failure is Internal.
 func (k *keyManagement) DeleteKey(ctx context.Context, req *pb.KeyID) (*pb.Void, error) {
 	id := req.GetID()
+	if k.s.policy != nil {
+		_, info, err := k.s.get(ctx, id)
+		switch {
+		case isNotFound(err):
+			if err := k.s.authorizeAny(ctx, "DeleteKey"); err != nil {
+				return nil, err
+			}
+			return &pb.Void{}, nil
+		case err != nil && !errors.Is(err, keystore.ErrPassphraseGiveUp) && !errors.Is(err, keystore.ErrBadPassphrase):
+			return nil, k.s.internal(ctx, "DeleteKey", id, err)
+		}
+		// A key that does not decrypt still has its GUN, unless the store
+		// could not say; then only a client allowed every GUN may delete.
+		if err := k.s.authorize(ctx, "DeleteKey", OpDelete, info.GUN, id); err != nil {
+			return nil, err
+		}
+	}
 	if err := k.s.store.Remove(ctx, id); err != nil && !isNotFound(err) {
 		k.s.log.Error("DeleteKey failed", "key_id", id, "err", err)
 		return nil, status.Errorf(codes.Internal, "Key deletion for KeyID %s failed", id)
@@ -138,6 +197,9 @@ func (k *keyManagement) DeleteKey(ctx context.Context, req *pb.KeyID) (*pb.Void,
 // missing) is Internal, so callers do not mistake it for a missing key.
 func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetKeyInfoResponse, error) {
 	id := req.GetID()
+	if err := k.s.authorizeAny(ctx, "GetKeyInfo"); err != nil {
+		return nil, err
+	}
 	priv, info, err := k.s.get(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
@@ -145,7 +207,12 @@ func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetK
 		}
 		return nil, k.s.internal(ctx, "GetKeyInfo", id, err)
 	}
+	if err := k.s.authorize(ctx, "GetKeyInfo", OpInfo, info.GUN, id); err != nil {
+		return nil, err
+	}
 	pub := priv.Public()
+	// Outside a gRPC call (direct use in tests) there is no header to set.
+	_ = grpc.SetHeader(ctx, metadata.Pairs(KeyGUNHeader, info.GUN))
 	return &pb.GetKeyInfoResponse{KeyInfo: keyInfo(priv.ID(), pub.Type), PublicKey: pub.Public, Role: info.Role}, nil
 }
 
@@ -155,18 +222,38 @@ func (k *keyManagement) GetKeyInfo(ctx context.Context, req *pb.KeyID) (*pb.GetK
 // found: <id>" (v1's wording).
 func (g *signing) Sign(ctx context.Context, req *pb.SignatureRequest) (*pb.Signature, error) {
 	id := req.GetKeyID().GetID()
-	priv, _, err := g.s.get(ctx, id)
+	if err := g.s.authorizeAny(ctx, "Sign"); err != nil {
+		return nil, err
+	}
+	priv, info, err := g.s.get(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, status.Errorf(codes.NotFound, "signing key not found: %s", id)
 		}
 		return nil, g.s.internal(ctx, "Sign", id, err)
 	}
+	// Issue 10: a root of GUN B may list GUN A's timestamp key; the key
+	// must still never sign B's metadata.
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if want := md.Get(SignGUNHeader); len(want) > 0 && want[0] != info.GUN {
+			g.s.log.Warn("Sign: refused a key of another GUN", "key_id", id, "key_gun", info.GUN, "requested_gun", want[0])
+			return nil, status.Errorf(codes.PermissionDenied, "key %s does not belong to GUN %q", id, want[0])
+		}
+	}
+	if err := g.s.authorize(ctx, "Sign", OpSign, info.GUN, id); err != nil {
+		return nil, err
+	}
+	version, err := checkSignable(id, info.Role, req.GetContent(), g.s.now(), g.s.limits, &g.s.versions)
+	if err != nil {
+		g.s.log.Warn("Sign: refused", "key_id", id, "role", info.Role, "gun", info.GUN, "err", err)
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
 	sig, err := priv.Sign(req.GetContent())
 	if err != nil {
 		g.s.log.Error("Sign: signing failed", "key_id", id, "err", err)
 		return nil, status.Errorf(codes.Internal, "Signing failed for KeyID %s", id)
 	}
+	g.s.versions.signed(id, version)
 	if rec, ok := g.s.store.(UsageRecorder); ok {
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markUsedTimeout)
 		if err := rec.MarkUsed(mctx, id); err != nil {
@@ -179,6 +266,33 @@ func (g *signing) Sign(ctx context.Context, req *pb.SignatureRequest) (*pb.Signa
 		Algorithm: &pb.Algorithm{Algorithm: priv.Method()},
 		Content:   sig,
 	}, nil
+}
+
+// authorize checks the caller may do op on a key of gun (id, if known, is
+// logged): PermissionDenied otherwise.
+func (s *Server) authorize(ctx context.Context, method, op, gun, id string) error {
+	if s.policy == nil {
+		return nil
+	}
+	names := PeerNames(ctx)
+	if s.policy.Allows(names, op, gun) {
+		return nil
+	}
+	s.log.Warn(method+": refused by the authorization policy", "client", names, "operation", op, "gun", gun, "key_id", id)
+	return status.Errorf(codes.PermissionDenied, "client %v may not %s keys of GUN %q", names, op, gun)
+}
+
+// authorizeAny refuses, before any lookup, a caller no grant names.
+func (s *Server) authorizeAny(ctx context.Context, method string) error {
+	if s.policy == nil {
+		return nil
+	}
+	names := PeerNames(ctx)
+	if s.policy.knows(names) {
+		return nil
+	}
+	s.log.Warn(method+": refused a client the authorization policy does not name", "client", names)
+	return status.Errorf(codes.PermissionDenied, "client %v is not named by the signer's authorization policy", names)
 }
 
 // get looks a key up.

@@ -47,6 +47,12 @@ type tlsCertPair struct{ certFile, keyFile, caFile string }
 // configuration loaded from PEM files as cmd/notary-signer will.
 func startSigner(t testing.TB) *testSigner {
 	t.Helper()
+	return startSignerWith(t, Options{})
+}
+
+// startSignerWith is startSigner with server options (a Policy, a clock).
+func startSignerWith(t testing.TB, opts Options) *testSigner {
+	t.Helper()
 	ca := testpki.New(t, "signer test CA")
 	caFile := ca.CAFile
 	srvCert, srvKey := ca.Issue(t, serverName, serverCert).Files()
@@ -64,7 +70,7 @@ func startSigner(t testing.TB) *testSigner {
 		t.Fatal(err)
 	}
 	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsConf)))
-	srv := NewServer(db, Options{})
+	srv := NewServer(db, opts)
 	srv.Register(gs)
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)
@@ -78,7 +84,13 @@ func startSigner(t testing.TB) *testSigner {
 // dial returns a Client with the good client certificate.
 func (s *testSigner) dial(t testing.TB, opts ClientOptions) *Client {
 	t.Helper()
-	tlsConf, err := LoadClientTLS(s.client.caFile, s.client.certFile, s.client.keyFile, serverName)
+	return s.dialAs(t, s.client, opts)
+}
+
+// dialAs returns a Client presenting cert.
+func (s *testSigner) dialAs(t testing.TB, cert tlsCertPair, opts ClientOptions) *Client {
+	t.Helper()
+	tlsConf, err := LoadClientTLS(cert.caFile, cert.certFile, cert.keyFile, serverName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +145,7 @@ func TestCreateSignVerify(t *testing.T) {
 			if info.ID != pub.ID() || info.Role != "timestamp" || info.Public.ID() != pub.ID() {
 				t.Errorf("GetKeyInfo = %+v", info)
 			}
-			msg := []byte(`{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{},"version":1}`)
+			msg := tsBody(t)
 			ks := c.Signer(pub)
 			sig, err := ks.Sign(ctx, msg)
 			if err != nil {
@@ -166,7 +178,7 @@ func TestPendingUntilSigned(t *testing.T) {
 	if a.ID() != b.ID() {
 		t.Fatalf("second CreateKey before any signature = %s, want the pending %s", b.ID(), a.ID())
 	}
-	if _, err := c.Sign(ctx, a.ID(), []byte("m")); err != nil {
+	if _, err := c.Sign(ctx, a.ID(), snBody(t)); err != nil {
 		t.Fatal(err)
 	}
 	d, err := c.CreateKey(ctx, "snapshot", "gun", keys.ECDSA)
@@ -225,7 +237,7 @@ func TestWireAnswers(t *testing.T) {
 	if info.GetRole() != "timestamp" || info.GetKeyInfo().GetAlgorithm().GetAlgorithm() != "ecdsa" || string(info.GetPublicKey()) != string(pk.GetPublicKey()) {
 		t.Errorf("GetKeyInfo answer = %v", info)
 	}
-	msg := []byte("full canonical message")
+	msg := tsBody(t)
 	sig, err := sg.Sign(ctx, &pb.SignatureRequest{KeyID: &pb.KeyID{ID: id}, Content: msg})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +265,7 @@ func TestWireAnswers(t *testing.T) {
 	if len(ed.GetPublicKey()) != 32 {
 		t.Errorf("ed25519 publicKey is %d bytes, want 32", len(ed.GetPublicKey()))
 	}
-	edSig, err := sg.Sign(ctx, &pb.SignatureRequest{KeyID: ed.GetKeyInfo().GetKeyID(), Content: msg})
+	edSig, err := sg.Sign(ctx, &pb.SignatureRequest{KeyID: ed.GetKeyInfo().GetKeyID(), Content: snBody(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +312,7 @@ func TestStoreFailures(t *testing.T) {
 		msg  string
 	}{
 		{name: "CreateKey", code: codes.Internal, msg: "Key creation failed", call: func() error {
-			_, err := km.CreateKey(ctx, &pb.CreateKeyRequest{Algorithm: "ecdsa"})
+			_, err := km.CreateKey(ctx, &pb.CreateKeyRequest{Algorithm: "ecdsa", Role: "timestamp"})
 			return err
 		}},
 		{name: "DeleteKey", code: codes.Internal, msg: "Key deletion for KeyID " + id + " failed", call: func() error {

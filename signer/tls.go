@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/notary-go/notary/internal/tlspolicy"
 )
 
 // ServerTLSConfig is the signer's TLS configuration: TLS 1.2 or later with
@@ -14,8 +16,9 @@ import (
 // any client may connect, as v1 allows when no client CA is configured.
 func ServerTLSConfig(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
 	c := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
+		MinVersion:   tlspolicy.MinVersion,
 		Certificates: []tls.Certificate{cert},
+		CipherSuites: tlspolicy.CipherSuites(), // not Go's defaults: see tlspolicy
 	}
 	if clientCAs != nil {
 		c.ClientCAs = clientCAs
@@ -49,9 +52,10 @@ func LoadServerTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) 
 // certificate against serverName (v1 uses trust_service.hostname).
 func ClientTLSConfig(roots *x509.CertPool, cert *tls.Certificate, serverName string) *tls.Config {
 	c := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		RootCAs:    roots,
-		ServerName: serverName,
+		MinVersion:   tlspolicy.MinVersion,
+		CipherSuites: tlspolicy.CipherSuites(),
+		RootCAs:      roots,
+		ServerName:   serverName,
 	}
 	if cert != nil {
 		c.Certificates = []tls.Certificate{*cert}

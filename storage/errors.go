@@ -15,6 +15,11 @@ var (
 	// ErrOldVersion: an update's version is not newer than a stored one (or
 	// repeats within the call). The HTTP layer answers 400 VERSION.
 	ErrOldVersion = errors.New("a newer version of the metadata is already stored")
+	// ErrConflict: UpdateManyIf's precondition no longer holds, the stored
+	// state changed since the caller read it (another writer, a delete).
+	// The caller re-reads and decides again; the HTTP layer never answers
+	// 5xx for it.
+	ErrConflict = errors.New("stored metadata changed since it was read")
 	// ErrInvalidArgument: the caller passed a value the store cannot accept.
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrUnavailable: the backend failed or could not be reached (a lost
@@ -64,6 +69,33 @@ func (e *OldVersionError) Error() string {
 // Unwrap makes errors.Is(err, ErrOldVersion) true.
 func (e *OldVersionError) Unwrap() error { return ErrOldVersion }
 
+// A ConflictError says which precondition of UpdateManyIf failed: Want is
+// the version of Role the caller read, Have the one stored now (0: none).
+// Nothing of that call was stored.
+type ConflictError struct {
+	GUN  string
+	Role string
+	Want int64
+	Have int64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("storage: %s of gun %q changed since it was read (version %d, now %d); re-read and retry",
+		e.Role, e.GUN, e.Want, e.Have)
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Check returns a *ConflictError unless have, the highest stored version
+// of p.Role (0: none), is what p expects. A zero p always holds.
+func (p Precondition) Check(gun string, have int64) error {
+	if p.Role == "" || have == p.Version {
+		return nil
+	}
+	return &ConflictError{GUN: gun, Role: p.Role, Want: p.Version, Have: have}
+}
+
 // An InvalidArgumentError says which argument was refused, its value and
 // what was expected instead.
 type InvalidArgumentError struct {
@@ -102,7 +134,7 @@ func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.E
 // errors are returned unchanged.
 func Unavailable(op string, err error) error {
 	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOldVersion) ||
-		errors.Is(err, ErrInvalidArgument) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidArgument) || errors.Is(err, ErrUnavailable) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

@@ -37,6 +37,13 @@ type MetaUpdate struct {
 	Data    []byte
 }
 
+// A Precondition is what UpdateManyIf requires of the stored state: Role's
+// highest stored version is Version (0: Role has no stored version).
+type Precondition struct {
+	Role    string
+	Version int64
+}
+
 // A StoredMeta is one stored file. Data is a copy the caller owns, never
 // nil (empty for an empty file). SHA256 is the lowercase hex SHA-256 of
 // Data. Times are UTC with microsecond precision; UpdatedAt equals
@@ -89,6 +96,16 @@ type MetaStore interface {
 	// changefeed row, in the order the updates were given, in the same
 	// transaction. Data is copied; the caller may reuse it afterwards.
 	UpdateMany(ctx context.Context, gun string, updates []MetaUpdate) error
+
+	// UpdateManyIf is UpdateMany with a precondition checked in the same
+	// transaction, after the writer lock is taken: the highest stored
+	// version of (gun, pre.Role) must be pre.Version, where 0 means "no
+	// stored version". Otherwise the call fails with a *ConflictError
+	// (errors.Is ErrConflict) and stores nothing. It is how a writer that
+	// read the collection, then worked on it without a lock (validation,
+	// signing), makes sure nobody deleted or replaced it meanwhile. A zero
+	// Precondition (Role "") checks nothing.
+	UpdateManyIf(ctx context.Context, gun string, pre Precondition, updates []MetaUpdate) error
 
 	// GetCurrent returns the highest stored version of (gun, role), or an
 	// *NotFoundError (errors.Is ErrNotFound) if there is none.

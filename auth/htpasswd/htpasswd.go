@@ -33,8 +33,15 @@ const maxFileSize = 16 << 20
 // safe for concurrent use.
 type File struct {
 	users map[string][]byte
-	dummy []byte // compared against for unknown users, at the file's usual cost
+	costs map[string]int
+	// pads[c] is a hash of a random password at cost c, for every cost
+	// from the file's lowest to its highest; see Authenticate.
+	pads    map[int][]byte
+	maxCost int
 }
+
+// compare is bcrypt.CompareHashAndPassword; tests count the work.
+var compare = bcrypt.CompareHashAndPassword
 
 // A SyntaxError is a line of an htpasswd file that cannot be used.
 type SyntaxError struct {
@@ -69,7 +76,7 @@ func Load(path string) (*File, error) {
 // Every hash must be bcrypt ($2a$, $2b$ or $2y$) and every user name
 // unique, non-empty and free of control characters.
 func Parse(r io.Reader) (*File, error) {
-	f := &File{users: map[string][]byte{}}
+	f := &File{users: map[string][]byte{}, costs: map[string]int{}, pads: map[int][]byte{}}
 	sc := bufio.NewScanner(io.LimitReader(r, maxFileSize))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	costs := map[int]int{}
@@ -97,25 +104,30 @@ func Parse(r io.Reader) (*File, error) {
 		}
 		costs[cost]++
 		f.users[user] = []byte(hash)
+		f.costs[user] = cost
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("htpasswd: %w", err)
 	}
-	// The hash unknown users are checked against costs as much as a real
-	// one, so response times do not tell which users exist.
-	cost := bcrypt.MinCost
-	for c, k := range costs {
-		if k > costs[cost] || (k == costs[cost] && c > cost) {
-			cost = c
+	// Pads for unknown users and for users whose hash is cheaper than the
+	// dearest: see Authenticate.
+	lo, hi := bcrypt.MinCost, bcrypt.MinCost
+	if len(costs) > 0 {
+		lo, hi = bcrypt.MaxCost, 0
+		for c := range costs {
+			lo, hi = min(lo, c), max(hi, c)
 		}
 	}
 	pw := make([]byte, 16)
 	_, _ = rand.Read(pw)
-	dummy, err := bcrypt.GenerateFromPassword(pw, cost)
-	if err != nil {
-		return nil, fmt.Errorf("htpasswd: %w", err)
+	for c := lo; c <= hi; c++ {
+		h, err := bcrypt.GenerateFromPassword(pw, c)
+		if err != nil {
+			return nil, fmt.Errorf("htpasswd: %w", err)
+		}
+		f.pads[c] = h
 	}
-	f.dummy = dummy
+	f.maxCost = hi
 	return f, nil
 }
 
@@ -133,15 +145,27 @@ func isBcrypt(hash string) bool {
 	return hash[4] >= '0' && hash[4] <= '9' && hash[5] >= '0' && hash[5] <= '9'
 }
 
-// Authenticate reports whether password is user's. It takes about as long
-// for unknown users as for known ones.
+// Authenticate reports whether password is user's. Every call costs the
+// same bcrypt work, 2^maxCost rounds where maxCost is the file's dearest
+// hash, whoever the user (known or not) and whatever the password: a hash
+// of cost c is padded with compares at costs c, c+1, ..., maxCost-1
+// (2^c + 2^c + ... + 2^(maxCost-1) = 2^maxCost), and an unknown user is
+// compared with a pad of maxCost. So response times tell neither which
+// users exist nor what their cost is (a single dummy at one cost did when
+// costs differed, issue 10). bcrypt's own final comparison is constant
+// time. The price: every check costs as much as the dearest hash.
 func (f *File) Authenticate(user, password string) bool {
+	pw := []byte(password)
 	hash, ok := f.users[user]
 	if !ok {
-		_ = bcrypt.CompareHashAndPassword(f.dummy, []byte(password))
+		_ = compare(f.pads[f.maxCost], pw)
 		return false
 	}
-	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	good := compare(hash, pw) == nil
+	for c := f.costs[user]; c < f.maxCost; c++ {
+		_ = compare(f.pads[c], pw)
+	}
+	return good
 }
 
 // Has reports whether the file lists user.

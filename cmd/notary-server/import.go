@@ -78,6 +78,9 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
+	if err := importcli.RefuseFlagPasswords(fs, map[string]string{"from-url": importFromURLEnv, "to-url": importToURLEnv}); err != nil {
+		return err
+	}
 	loc, err := importcli.CheckSource(*fromBackend, fromURL, importFromURLEnv, *sourceTZ)
 	if err != nil {
 		return err

@@ -317,8 +317,11 @@ func setupKeys(ctx context.Context, cfg *config, opts *server.Options, pool *sql
 		if err != nil {
 			return nil, err
 		}
-		opts.Keys = newRemoteKeys(c)
-		opts.HealthChecks = map[string]server.HealthCheck{"Trust operational": c.CheckHealth}
+		opts.Keys = newRemoteKeys(c, log)
+		// Not only the health services (any peer may ask those) but an
+		// authenticated call: a signer that refuses this server's
+		// certificate makes signing impossible (issue 19 bug 4).
+		opts.HealthChecks = remoteHealthChecks(c, time.Now)
 		log.Info("using remote signing service", "addr", addr, "tls_server_name", cfg.signerServerName, "key_algorithm", cfg.keyAlgorithm)
 		return func() { c.Close() }, nil
 	}

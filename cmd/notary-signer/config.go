@@ -72,6 +72,11 @@ var configKeys = jsonconfig.Schema{
 	"pkcs11.pin":            jsonconfig.KindAny, // known, to be refused by name (see parsePKCS11)
 	"logging.level":         jsonconfig.KindString,
 	"reporting.bugsnag":     jsonconfig.KindAny, // not supported; logged
+	// ours (see authz.go)
+	"authorization":                jsonconfig.KindObject, // its clients list is checked by parseAuthz
+	"signing.max_timestamp_expiry": jsonconfig.KindString,
+	"signing.max_snapshot_expiry":  jsonconfig.KindString,
+	"signing.max_version_jump":     jsonconfig.KindInt,
 }
 
 // config is the signer's effective configuration. It holds no secret:

@@ -82,6 +82,9 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
+	if err := importcli.RefuseFlagPasswords(fs, map[string]string{"from-url": importV1FromURLEnv, "to-url": importV1ToURLEnv}); err != nil {
+		return err
+	}
 	loc, err := importcli.CheckSource(*fromBackend, fromURL, importV1FromURLEnv, *sourceTZ)
 	if err != nil {
 		return err

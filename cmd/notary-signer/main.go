@@ -43,8 +43,12 @@ certificates must chain to (server.client_ca_file) are required, and a
 file that does not load stops it. KeyManagement and Signer calls from a
 client without such a certificate are refused (Unauthenticated); a
 certificate from another CA, or an expired one, fails the TLS handshake.
-Only grpc.health.v1.Health may be asked without a client certificate, so
-load balancers can probe it. v0.7.0 makes client certificates optional
+Only grpc.health.v1.Health/Check may be called without a client
+certificate, so load balancers can probe it; Watch and List are refused.
+Such connections are capped: 64 at once, each closed after 1 MiB of
+requests or 10 minutes. Every connection: at most 64 concurrent streams,
+16 KiB of metadata, 4 MiB messages, pings no more often than every 30s;
+at most 1024 connections at once. v0.7.0 makes client certificates optional
 when client_ca_file is unset; this signer refuses to start instead.
 
 Config file (JSON, v0.7.0's format). Relative paths in it (certificates,
@@ -219,7 +223,7 @@ func serveFlags(stderr io.Writer) (*flag.FlagSet, *serveOpts) {
 	fs.BoolVar(&f.bootstrap, "bootstrap", false, "Create or upgrade the key database schema, then exit (same as the migrate command)")
 	fs.BoolVar(&f.version, "version", false, "Print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(stderr, withAuthzUsage(usageText))
 		fs.PrintDefaults()
 	}
 	return fs, f

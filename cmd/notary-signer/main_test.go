@@ -349,7 +349,7 @@ func TestMutualTLS(t *testing.T) {
 		if err != nil || info.Role != "timestamp" || info.ID != pub.ID() {
 			t.Fatalf("GetKeyInfo = %+v, %v", info, err)
 		}
-		msg := []byte(`{"_type":"Timestamp"}`)
+		msg := metaBody(t, "timestamp", 1)
 		sig, err := c.Sign(ctx, pub.ID(), msg)
 		if err != nil {
 			t.Fatal(err)
@@ -502,7 +502,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Sign(context.Background(), pub.ID(), []byte("m")); err != nil {
+	if _, err := c.Sign(context.Background(), pub.ID(), metaBody(t, "snapshot", 1)); err != nil {
 		t.Fatal(err)
 	}
 	rs.stop(t)
@@ -549,12 +549,14 @@ func TestMigrateAndRotateAlias(t *testing.T) {
 	rs := startSigner(t, cfgFile, envm)
 	c := dialClient(t, rs.addr, p.clientTLS(t, p.clientCert, p.clientKey))
 	var pubs []keys.PublicKey
+	var bodies [][]byte
 	for i, role := range []string{"timestamp", "snapshot", "timestamp"} {
 		pub, err := c.CreateKey(ctx, role, "example.com/r"+string(rune('a'+i)), keys.ECDSA)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pubs = append(pubs, pub)
+		bodies = append(bodies, metaBody(t, role, 1))
 	}
 
 	// Sign continuously while rotating.
@@ -569,8 +571,8 @@ func TestMigrateAndRotateAlias(t *testing.T) {
 				return
 			default:
 			}
-			for _, pub := range pubs {
-				msg := []byte("during rotation")
+			for i, pub := range pubs {
+				msg := bodies[i]
 				sig, err := c.Sign(ctx, pub.ID(), msg)
 				if err != nil {
 					signErr <- err
@@ -765,7 +767,7 @@ func TestPKCS11Backend(t *testing.T) {
 	if err != nil || info.Role != "timestamp" {
 		t.Fatalf("GetKeyInfo = %+v, %v", info, err)
 	}
-	msg := []byte(`{"signed":"by the token"}`)
+	msg := metaBody(t, "timestamp", 1)
 	sig, err := c.Sign(ctx, pub.ID(), msg)
 	if err != nil {
 		t.Fatal(err)

@@ -87,6 +87,12 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 		log.Warn("reporting.bugsnag is not supported and is ignored")
 	}
 
+	ac, err := parseAuthz(rc)
+	if err != nil {
+		return err
+	}
+	logAuthz(ac, log)
+
 	// TLS first: a certificate, key or CA that does not load stops the
 	// signer before it touches any key.
 	tlsConfig, err := serverTLS(cfg, time.Now(), log)
@@ -100,21 +106,18 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 	}
 	defer ks.close()
 
-	srv := signer.NewServer(ks.store, signer.Options{Logger: log})
-	gs := grpc.NewServer(
-		grpc.Creds(loggedCreds{credentials.NewTLS(tlsConfig), log}),
-		grpc.ConnectionTimeout(handshakeTimeout),
-		grpc.MaxRecvMsgSize(signer.MaxMessageSize),
-		grpc.MaxSendMsgSize(signer.MaxMessageSize),
+	srv := signer.NewServer(ks.store, signer.Options{Logger: log, Policy: ac.policy, Limits: ac.limits})
+	gs := grpc.NewServer(append(serverOptions(credentials.NewTLS(tlsConfig), log),
 		grpc.ChainUnaryInterceptor(authUnary(log), logUnary(log)),
 		grpc.ChainStreamInterceptor(authStream(log)),
-	)
+	)...)
 	srv.Register(gs)
 
 	lis, err := net.Listen("tcp", cfg.grpcAddr)
 	if err != nil {
 		return fmt.Errorf("grpc server failed to listen on %s: %w", cfg.grpcAddr, err)
 	}
+	lis = newLimitListener(lis, maxConnections)
 	log.Info("serving KeyManagement and Signer over mutual TLS", "addr", lis.Addr().String(), "client_ca_file", cfg.clientCA)
 	if e.listening != nil {
 		e.listening(lis.Addr())
@@ -154,7 +157,8 @@ func serve(ctx context.Context, f *serveOpts, e env) error {
 
 // serverTLS loads the signer's certificate and the client CA (both
 // required). Clients without a certificate may complete the handshake,
-// but only to ask grpc.health.v1 (authUnary refuses every other call); a
+// but only to call grpc.health.v1.Health/Check (anonTap and authorize
+// refuse every other call, see limits.go for their other bounds); a
 // certificate that does not verify against the client CA, e.g. from
 // another CA or expired, fails the handshake.
 func serverTLS(cfg *config, now time.Time, log *slog.Logger) (*tls.Config, error) {
@@ -166,15 +170,6 @@ func serverTLS(cfg *config, now time.Time, log *slog.Logger) (*tls.Config, error
 		return nil, errors.New("unable to set up TLS: no client CA loaded")
 	}
 	tc.ClientAuth = tls.VerifyClientCertIfGiven
-	// TLS 1.2 suites: ECDHE with AEAD only (TLS 1.3 suites are fixed).
-	tc.CipherSuites = []uint16{
-		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	}
 	if leaf := tc.Certificates[0].Leaf; leaf != nil {
 		checkCertDates(leaf, now, log)
 	} else if len(tc.Certificates[0].Certificate) > 0 {
@@ -231,12 +226,35 @@ func openKeys(ctx context.Context, cfg *config, e env, log *slog.Logger) (*keySt
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAliases(ctx, db); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	attrs := []any{"backend", cfg.backend, "default_alias", cfg.defaultAlias}
 	if cfg.backend == backendSQLite {
 		attrs = append(attrs, "file", sqlitePath(cfg.dbURL))
 	}
 	log.Info("using the SQL key database", attrs...)
 	return &keyStore{store: db, ping: db.Ping, close: func() { sqlDB.Close() }}, nil
+}
+
+// checkAliases refuses to start a signer that cannot decrypt the keys of
+// some passphrase alias in use (its NOTARY_SIGNER_<ALIAS> missing or
+// wrong): it would otherwise report healthy and fail every Sign with
+// those keys (issue 19 bug 4).
+func checkAliases(ctx context.Context, db *keydb.DB) error {
+	cctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	err := db.CheckAliases(cctx)
+	var ae *keydb.AliasError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("refusing to start: keys in the database cannot be decrypted; set the passphrase of every alias in use "+
+			"(alias %q: %s); details: %w", ae.Alias, ae.EnvVar, err)
+	}
+	if err != nil {
+		return fmt.Errorf("checking the keys' passphrase aliases: %w", err)
+	}
+	return nil
 }
 
 // openKeyDB connects to the SQL key database, creating or upgrading its

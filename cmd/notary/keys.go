@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -159,13 +158,15 @@ func (a *app) generateKeyToFile(role, alg, out string) error {
 		return err
 	}
 	ret := a.getRetriever()
-	var pass string
+	var pass []byte
+	defer func() { clear(pass) }()
 	for attempt := 0; ; attempt++ {
 		p, giveUp, err := ret(priv.ID(), "", true, attempt)
 		if err == nil && !giveUp {
 			pass = p
 			break
 		}
+		clear(p)
 		if giveUp || attempt >= 10 {
 			if err == nil {
 				err = errors.New("maximum number of passphrase attempts exceeded")
@@ -173,18 +174,67 @@ func (a *app) generateKeyToFile(role, alg, out string) error {
 			return err
 		}
 	}
-	if pass == "" {
+	if len(pass) == 0 {
 		return errors.New("no password provided")
 	}
-	privPEM, err := keys.EncryptPEM(priv, role, "", []byte(pass))
+	privPEM, err := keys.EncryptPEM(priv, role, "", pass)
 	if err != nil {
 		return err
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"role": role}, Bytes: priv.Public().Public})
-	if err := os.WriteFile(out+"-key.pem", privPEM, 0o600); err != nil {
+	if err := writeSecretFile(out+"-key.pem", privPEM); err != nil {
 		return err
 	}
-	return os.WriteFile(out+".pem", pubPEM, 0o600)
+	return writeSecretFile(out+".pem", pubPEM)
+}
+
+// writeSecretFile writes key material to path with mode 0600, whatever
+// was there: os.WriteFile and O_TRUNC keep the mode of an existing file,
+// so a world-readable file at -o would have received a private key. A
+// regular file (or none) is replaced by renaming a new 0600 file over it,
+// in the directory a symlink at path points to, so no one holding the old
+// file open sees the new bytes. A device or pipe (-o /dev/stdout) is
+// written to in place: it has no contents to protect by mode.
+func writeSecretFile(path string, data []byte) error {
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved
+		if st, err := os.Stat(resolved); err == nil && !st.Mode().IsRegular() {
+			if st.IsDir() {
+				return fmt.Errorf("%s is a directory", path)
+			}
+			f, err := os.OpenFile(resolved, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			if _, err := f.Write(data); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), target)
 }
 
 func (a *app) keysRotate(cmd *cobra.Command, f *keyFlags, args []string) error {
@@ -409,16 +459,10 @@ func (a *app) exportKeys(cmd *cobra.Command, f *keyFlags, args []string) error {
 			}
 		}
 	}
-	var out io.Writer = a.stdout
 	if f.outFile != "" {
-		file, err := os.OpenFile(f.outFile, os.O_TRUNC|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		out = file
+		return writeSecretFile(f.outFile, buf.Bytes())
 	}
-	_, err = out.Write(buf.Bytes())
+	_, err = a.stdout.Write(buf.Bytes())
 	return err
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/client"
+	"github.com/notary-go/notary/internal/tlspolicy"
 )
 
 // access is the permission a command needs on the GUN, which selects the
@@ -42,7 +43,7 @@ func (a access) actions() []string {
 // file, only that CA is trusted (ExclusiveRootPools); an optional client
 // certificate for mutual TLS.
 func tlsConfig(s *settings) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.SkipTLSVerify} //nolint:gosec // user's explicit choice (skipTLSVerify)
+	cfg := &tls.Config{MinVersion: tlspolicy.MinVersion, CipherSuites: tlspolicy.CipherSuites(), InsecureSkipVerify: s.SkipTLSVerify} //nolint:gosec // user's explicit choice (skipTLSVerify)
 	if s.RootCA != "" {
 		pem, err := os.ReadFile(s.RootCA)
 		if err != nil {

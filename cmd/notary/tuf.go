@@ -214,12 +214,14 @@ func (a *app) readKeyFile(role, path string) (*keys.PrivateKey, error) {
 		for attempt := 0; attempt < 10; attempt++ {
 			pass, giveUp, err := ret(path, alias, false, attempt)
 			if giveUp || err != nil {
+				clear(pass)
 				if err != nil {
 					lastErr = err
 				}
 				break
 			}
-			priv, _, err := keys.ParsePEM(data, []byte(pass))
+			priv, _, err := keys.ParsePEM(data, pass)
+			clear(pass)
 			if err == nil {
 				return priv, nil
 			}

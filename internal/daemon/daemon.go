@@ -15,6 +15,8 @@ import (
 	"net/http/pprof"
 	"strings"
 	"time"
+
+	"github.com/notary-go/notary/internal/tlspolicy"
 )
 
 // ParseLevel accepts logrus's level names, as v1's logging.level does.
@@ -90,15 +92,8 @@ func ServerTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("loading TLS certificate %s and key %s: %w", certFile, keyFile, err)
 	}
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
+		MinVersion:   tlspolicy.MinVersion,
 		Certificates: []tls.Certificate{cert},
-		CipherSuites: []uint16{
-			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		},
+		CipherSuites: tlspolicy.CipherSuites(),
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -82,4 +83,28 @@ func OpenDest(ctx context.Context, backend, dsn string, dryRun bool) (*sql.DB, s
 		return nil, "", fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
 	}
 	return db, d, nil
+}
+
+// RefuseFlagPasswords refuses a DSN holding a password given on the
+// command line (NCC 2015 finding 6: every user of the machine can read a
+// process's arguments, and shells keep them in their history). envFor maps
+// each DSN flag of fs (without the dash) to the environment variable that
+// supplies it instead. Only flags actually given are checked; the password
+// never appears in the error.
+func RefuseFlagPasswords(fs *flag.FlagSet, envFor map[string]string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		env, ok := envFor[f.Name]
+		if !ok || err != nil {
+			return
+		}
+		v := f.Value.String()
+		for _, backend := range []string{"postgres", "mysql"} {
+			if v1import.Password(backend, v) != "" {
+				err = fmt.Errorf("-%s holds a password, which every user of this machine can read in the process list: put the DSN in $%s instead", f.Name, env)
+				return
+			}
+		}
+	})
+	return err
 }

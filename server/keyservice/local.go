@@ -25,7 +25,17 @@ import (
 type Local struct {
 	store keystore.Service
 	used  sync.Map // canonical IDs already marked used in this process
+
+	// For stores that keep no pending keys themselves (keystore's memory
+	// store): the key CreateKey made per (gun, role, algorithm) that has
+	// not signed yet, handed out again instead of a new one. Bounded by
+	// the GUNs the server creates keys for (see server.Options.MaxNewGUNKeys).
+	mu        sync.Mutex
+	pending   map[pendingSlot]keys.PublicKey
+	pendingID map[string]pendingSlot // canonical ID → slot
 }
+
+type pendingSlot struct{ gun, role, alg string }
 
 var _ server.KeyService = (*Local)(nil)
 
@@ -43,9 +53,45 @@ func NewLocal(store keystore.Service) *Local { return &Local{store: store} }
 // when the process ends (v1's "local" trust service behaves the same).
 func NewMemory() *Local { return NewLocal(keystore.NewMemory()) }
 
-// CreateKey implements server.KeyService.
+// CreateKey implements server.KeyService. Like notary-signer it returns
+// the pending key of (gun, role, algorithm), one made before that has not
+// signed yet, when there is one: repeated reads of a new collection's
+// timestamp.key must not make a key each (issue 10 item 5). keydb.DB
+// tracks pending keys itself, in its database; for other stores Local
+// does, in memory.
 func (l *Local) CreateKey(ctx context.Context, gun, role, algorithm string) (keys.PublicKey, error) {
-	return l.store.Create(ctx, role, gun, algorithm)
+	if _, ok := l.store.(usageRecorder); ok {
+		return l.store.Create(ctx, role, gun, algorithm)
+	}
+	slot := pendingSlot{gun, role, algorithm}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if pub, ok := l.pending[slot]; ok {
+		return pub, nil
+	}
+	pub, err := l.store.Create(ctx, role, gun, algorithm)
+	if err != nil {
+		return keys.PublicKey{}, err
+	}
+	id, err := pub.CanonicalID()
+	if err != nil {
+		return pub, nil // cannot be tracked; a later call makes another
+	}
+	if l.pending == nil {
+		l.pending, l.pendingID = map[pendingSlot]keys.PublicKey{}, map[string]pendingSlot{}
+	}
+	l.pending[slot], l.pendingID[id] = pub, slot
+	return pub, nil
+}
+
+// signed records that the key id has signed: it is no longer pending.
+func (l *Local) signed(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if slot, ok := l.pendingID[id]; ok {
+		delete(l.pendingID, id)
+		delete(l.pending, slot)
+	}
 }
 
 // Signer implements server.KeyService. The key must have been created for
@@ -108,6 +154,9 @@ func softwareKey(k *keys.PrivateKey) bool {
 
 func (s *signer) Sign(ctx context.Context, msg []byte) ([]byte, string, error) {
 	sig, method, err := s.Signer.Sign(ctx, msg)
+	if err == nil && s.rec == nil {
+		s.l.signed(s.id)
+	}
 	if err == nil && s.rec != nil {
 		// Once per key and process, best effort as in v1's signer: a
 		// failure only means the key may be handed out again as a

@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/notary-go/notary/internal/sqldialect"
 )
 
 // migrationFiles holds migrations/<dialect>/NNNN_name.sql, applied in
@@ -103,9 +106,15 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) (err error) {
 	if err != nil {
 		return err
 	}
-	conn, err := db.Conn(ctx)
+	var conn *sql.Conn
+	if d == SQLite {
+		// Several signers opening one new file at once: see SQLiteConn.
+		conn, err = sqldialect.SQLiteConn(ctx, db, migrationLockWait*time.Second)
+	} else {
+		conn, err = db.Conn(ctx)
+	}
 	if err != nil {
-		return fmt.Errorf("keydb: migrate: %w", err)
+		return fmt.Errorf("keydb: migrate: connecting: %w", err)
 	}
 	defer conn.Close()
 	switch d {
@@ -124,7 +133,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect) (err error) {
 		return tx.Commit()
 	case SQLite:
 		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-			return fmt.Errorf("keydb: migrate: %w", err)
+			return fmt.Errorf("keydb: migrate: begin: %w", err)
 		}
 		if err := applyMigrations(ctx, conn, d, ms); err != nil {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")

@@ -2,6 +2,8 @@ package keydb
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -125,5 +127,31 @@ func TestOpenOverV1Schema(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestConcurrentOpenNewFile starts several signers, each with its own
+// connection pool as separate processes would have, on one new SQLite
+// file at once, a few times over. Opening a connection switches the file
+// to WAL mode, which SQLite refuses at once with SQLITE_BUSY while
+// another connection is in its first transaction (issue 10's reliability
+// defect); every start must still succeed.
+func TestConcurrentOpenNewFile(t *testing.T) {
+	for round := range 10 {
+		file := filepath.Join(t.TempDir(), fmt.Sprintf("keys%d.db", round))
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			db := openSQLite(t, file)
+			wg.Go(func() {
+				_, errs[i] = OpenSQL(context.Background(), db, SQLite, defaultTestOpts)
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, signer %d: %v", round, i, err)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package keydb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -176,11 +177,11 @@ func (s *sqlStore) scanForRotation(ctx context.Context, alias string, after int6
 }
 
 func (s *sqlStore) rotate(ctx context.Context, rs []rotation, now time.Time) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("keydb: re-encrypting: %w", err)
 	}
-	defer tx.Rollback()
+	defer tx.rollback()
 	q := s.d.rebind("UPDATE private_keys SET private = ?, passphrase_alias = ?, updated_at = ? WHERE id = ? AND passphrase_alias = ?")
 	n := 0
 	for _, rot := range rs {
@@ -194,10 +195,69 @@ func (s *sqlStore) rotate(ctx context.Context, rs []rotation, now time.Time) (in
 		}
 		n += int(k)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(); err != nil {
 		return 0, fmt.Errorf("keydb: re-encrypting: %w", err)
 	}
 	return n, nil
+}
+
+// A writeTx is a write transaction: a *sql.Tx, or on SQLite a connection
+// inside BEGIN IMMEDIATE.
+type writeTx struct {
+	execer interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	}
+	commit   func() error
+	rollback func()
+}
+
+func (w *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return w.execer.ExecContext(ctx, query, args...)
+}
+
+// beginWrite starts a write transaction. On SQLite it begins IMMEDIATE:
+// a deferred transaction takes the write lock only at its first write,
+// and when another connection wrote in between SQLite fails it with
+// SQLITE_BUSY at once (busy_timeout cannot help a transaction that would
+// have to upgrade its read snapshot). IMMEDIATE waits for the lock up
+// front, under busy_timeout.
+func (s *sqlStore) beginWrite(ctx context.Context) (*writeTx, error) {
+	if s.d != SQLite {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &writeTx{execer: tx, commit: tx.Commit, rollback: func() { _ = tx.Rollback() }}, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	done := false
+	return &writeTx{
+		execer: conn,
+		commit: func() error {
+			if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+				return err
+			}
+			done = true
+			return nil
+		},
+		rollback: func() {
+			if !done {
+				// A connection whose ROLLBACK fails is not handed on
+				// with a transaction still open.
+				if _, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+					_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+				}
+			}
+			conn.Close()
+		},
+	}, nil
 }
 
 func (s *sqlStore) ping(ctx context.Context) error {

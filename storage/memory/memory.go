@@ -72,6 +72,11 @@ func (s *Store) timestamp() time.Time { return s.now().UTC().Truncate(time.Micro
 
 // UpdateMany implements storage.MetaStore.
 func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.MetaUpdate) error {
+	return s.UpdateManyIf(ctx, gun, storage.Precondition{}, updates)
+}
+
+// UpdateManyIf implements storage.MetaStore.
+func (s *Store) UpdateManyIf(ctx context.Context, gun string, pre storage.Precondition, updates []storage.MetaUpdate) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -85,6 +90,15 @@ func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.Me
 	defer s.mu.Unlock()
 
 	g := s.guns[gun]
+	var have int64
+	if g != nil {
+		if fs := g.roles[pre.Role]; len(fs) > 0 {
+			have = fs[len(fs)-1].version
+		}
+	}
+	if err := pre.Check(gun, have); err != nil {
+		return err
+	}
 	// Check everything before writing anything: all or nothing.
 	if g != nil {
 		for _, u := range updates {

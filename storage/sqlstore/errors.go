@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
-	"github.com/notary-go/notary/storage"
 	"strings"
 	"time"
+
+	"github.com/notary-go/notary/internal/sqldialect"
+	"github.com/notary-go/notary/storage"
 )
 
 // A LockTimeoutError says that a write gave up waiting for a lock that
@@ -45,7 +47,6 @@ type (
 
 // SQLite result codes (https://www.sqlite.org/rescode.html).
 const (
-	sqliteBusy                 = 5
 	sqliteConstraint           = 19
 	sqliteConstraintPrimaryKey = 1555
 	sqliteConstraintUnique     = 2067
@@ -83,8 +84,7 @@ func isLockTimeout(d Dialect, err error) bool {
 		var e sqlStater
 		return errors.As(err, &e) && e.SQLState() == "55P03"
 	case SQLite:
-		var e sqliteCoder
-		return errors.As(err, &e) && e.Code()&0xff == sqliteBusy
+		return sqldialect.IsSQLiteBusy(err)
 	}
 	return false
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notary-go/notary/internal/sqldialect"
 )
 
 // migrationsTable records which embedded migrations a database has had. It
@@ -49,12 +51,18 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return err
 	}
-	conn, err := db.Conn(ctx)
+	wait := lockWait(ctx, migrationLockTimeout)
+	var conn *sql.Conn
+	if d == SQLite {
+		// Several servers opening one new file at once: see SQLiteConn.
+		conn, err = sqldialect.SQLiteConn(ctx, db, wait)
+	} else {
+		conn, err = db.Conn(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: connecting: %w", err)
 	}
 	defer conn.Close()
-	wait := lockWait(ctx, migrationLockTimeout)
 	switch d {
 	case Postgres:
 		// One transaction holding a transaction-scoped lock: PostgreSQL

@@ -15,7 +15,13 @@ import (
 // concurrent callers, in this process or another, cannot both pass the
 // check; a duplicate-key error, should one still occur, is reported as
 // ErrOldVersion too.
-func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.MetaUpdate) (err error) {
+func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.MetaUpdate) error {
+	return s.UpdateManyIf(ctx, gun, storage.Precondition{}, updates)
+}
+
+// UpdateManyIf implements storage.MetaStore: the precondition is read in
+// the write transaction, under the same lock as the version checks.
+func (s *Store) UpdateManyIf(ctx context.Context, gun string, pre storage.Precondition, updates []storage.MetaUpdate) (err error) {
 	defer wrapBackend("UpdateMany", &err)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -29,8 +35,15 @@ func (s *Store) UpdateMany(ctx context.Context, gun string, updates []storage.Me
 	return s.inWriteTx(ctx, gun, func(tx *writeTx) error {
 		// Read after the lock wait, so that a GUN's times follow its commits.
 		now := s.timestamp()
-		stored, err := s.maxVersions(ctx, tx, gun, updates)
+		roles := updates
+		if pre.Role != "" {
+			roles = append([]storage.MetaUpdate{{Role: pre.Role}}, updates...)
+		}
+		stored, err := s.maxVersions(ctx, tx, gun, roles)
 		if err != nil {
+			return err
+		}
+		if err := pre.Check(gun, stored[pre.Role].Int64); err != nil {
 			return err
 		}
 		for _, u := range updates {

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,6 +14,7 @@ var deleteTests = []test{
 	{"OnlyThatGUN", testDeleteOnlyThatGUN},
 	{"ChangefeedRow", testDeleteChangefeed},
 	{"StartsAfresh", testDeleteStartsAfresh},
+	{"PreconditionAfterDelete", testPreconditionAfterDelete},
 }
 
 func testDeleteOnlyThatGUN(t *testing.T, s storage.MetaStore) {
@@ -93,4 +95,41 @@ func testDeleteStartsAfresh(t *testing.T, s storage.MetaStore) {
 	if want := []string{"update", "deletion", "update"}; !cmp.Equal(cats, want) {
 		t.Errorf("changefeed categories = %v, want %v", cats, want)
 	}
+}
+
+// testPreconditionAfterDelete is the DELETE-races-a-publish case (issue
+// 18 item 5): a writer read timestamp version 1, the GUN was deleted, and
+// its UpdateManyIf must then store nothing rather than targets, snapshot
+// and timestamp without a root. Both directions: a stale "version 1" and a
+// stale "nothing stored" (the GUN was created meanwhile).
+func testPreconditionAfterDelete(t *testing.T, s storage.MetaStore) {
+	ctx := t.Context()
+	const gun = "example.com/app"
+	mustUpdate(t, s, gun, upd(gun, "root", 1), upd(gun, "targets", 1), upd(gun, "snapshot", 1), upd(gun, "timestamp", 1))
+	read := storage.Precondition{Role: storage.TimestampRole, Version: 1}
+	if err := s.Delete(ctx, gun); err != nil {
+		t.Fatal(err)
+	}
+	err := s.UpdateManyIf(ctx, gun, read, []storage.MetaUpdate{upd(gun, "targets", 2), upd(gun, "snapshot", 2), upd(gun, "timestamp", 2)})
+	var ce *storage.ConflictError
+	if !errors.As(err, &ce) || !errors.Is(err, storage.ErrConflict) || *ce != (storage.ConflictError{GUN: gun, Role: "timestamp", Want: 1, Have: 0}) {
+		t.Fatalf("UpdateManyIf after a delete = %v, want *ConflictError{Want: 1, Have: 0}", err)
+	}
+	for _, r := range []string{"targets", "snapshot", "timestamp"} {
+		got, err := s.GetCurrent(ctx, gun, r)
+		wantNotFound(t, "GetCurrent("+r+") after the refused update", got, err, storage.NotFoundError{GUN: gun, Role: r})
+	}
+
+	// Expecting an empty GUN that someone created meanwhile.
+	mustUpdate(t, s, gun, upd(gun, "root", 1), upd(gun, "timestamp", 3))
+	err = s.UpdateManyIf(ctx, gun, storage.Precondition{Role: storage.TimestampRole}, []storage.MetaUpdate{upd(gun, "targets", 1), upd(gun, "timestamp", 4)})
+	if !errors.As(err, &ce) || ce.Want != 0 || ce.Have != 3 {
+		t.Fatalf("UpdateManyIf expecting no timestamp = %v, want *ConflictError{Want: 0, Have: 3}", err)
+	}
+	// The precondition holds: stored as UpdateMany would.
+	if err := s.UpdateManyIf(ctx, gun, storage.Precondition{Role: storage.TimestampRole, Version: 3}, []storage.MetaUpdate{upd(gun, "targets", 1), upd(gun, "timestamp", 4)}); err != nil {
+		t.Fatalf("UpdateManyIf with a holding precondition = %v", err)
+	}
+	got, err := s.GetCurrent(ctx, gun, "timestamp")
+	wantMeta(t, "GetCurrent(timestamp)", got, err, upd(gun, "timestamp", 4))
 }

@@ -327,6 +327,10 @@ const (
 	// the token named by NOTARY_PKCS11_MODULE, NOTARY_PKCS11_TOKEN and
 	// NOTARY_PKCS11_PIN (eval "$(scripts/softhsm.sh DIR)" sets them).
 	signerImplOursHSM = "ours-pkcs11"
+	// signerImplOursAuthz is our notary-signer with an authorization
+	// policy: the notary-server's certificate (CN notary-server) may
+	// create, read and sign for every GUN, and nothing else is named.
+	signerImplOursAuthz = "ours-authz"
 )
 
 // startSignerBinary starts a notary-signer (ours on SQLite with a
@@ -366,6 +370,11 @@ func startSignerBinary(t *testing.T, impl string, b signerBins, p *signerPKI, po
 	default:
 		cfg["storage"] = map[string]any{"backend": "sqlite3", "db_url": filepath.Join(dir, "keys.db"), "default_alias": "interop"}
 		envv = []string{"NOTARY_SIGNER_INTEROP=" + signerPassphrase}
+	}
+	if impl == signerImplOursAuthz {
+		cfg["authorization"] = map[string]any{"clients": []any{
+			map[string]any{"name": "notary-server", "gun_prefixes": []any{""}, "operations": []any{"create", "info", "sign"}},
+		}}
 	}
 	file := signerWriteJSON(t, filepath.Join(dir, "signer-config.json"), cfg)
 	return startSignerProc(t, impl+"-notary-signer", bin, port, envv, "-config", file, "-logf", "logfmt")

@@ -21,6 +21,8 @@ import (
 //	               Go >= 1.16, docs/upstream-notes.md)
 //	v1server+ours-pkcs11  v0.7.0's notary-server, our signer with its keys on
 //	               a PKCS#11 token (when NOTARY_PKCS11_* name one)
+//	*+ours-authz   our signer with an "authorization" section granting the
+//	               server's certificate every GUN (create, info, sign)
 //
 // Each cell also checks, through the signer's own gRPC API, that the
 // timestamp and snapshot keys the server hands out live in that signer.
@@ -35,6 +37,10 @@ func TestSignerMatrix(t *testing.T) {
 		// Keys on a PKCS#11 token (SoftHSM2), signing for v0.7.0's server;
 		// skipped without a token.
 		{"v0.7.0-server+ours-signer-pkcs11", signerImplV1, signerImplOursHSM},
+		// Our signer with an authorization policy naming the server's
+		// certificate: v0.7.0's requests, and ours, pass it.
+		{"v0.7.0-server+ours-signer-authz", signerImplV1, signerImplOursAuthz},
+		{"ours-server+ours-signer-authz", signerImplOurs, signerImplOursAuthz},
 	}
 	b := buildSignerBins(t)
 	for _, cell := range cells {

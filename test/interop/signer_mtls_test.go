@@ -157,6 +157,17 @@ func TestSignerMutualTLSRefusals(t *testing.T) {
 			t.Errorf("GET timestamp.key through a server without a signer client certificate: %d %s, want 503", resp.StatusCode, body)
 		}
 		t.Logf("refused in %v: %d %s", time.Since(start).Round(time.Millisecond), resp.StatusCode, body)
+
+		// Issue 19 bug 4: health must not say OK while signing is impossible.
+		resp, err = hc.Get(fmt.Sprintf("https://127.0.0.1:%d/_notary_server/health", serverPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "Trust operational") {
+			t.Errorf("health of a server the signer refuses: %d %s, want 503 naming the trust service", resp.StatusCode, body)
+		}
 	})
 
 	for _, want := range []string{"refused a call without a client certificate", "refused a TLS connection"} {

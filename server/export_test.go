@@ -1,0 +1,16 @@
+package server
+
+// SetBeforeCommit installs a hook that runs between an update's
+// validation and its store write (nil removes it). Tests only.
+func SetBeforeCommit(s *Server, f func(gun string)) { s.beforeCommit = f }
+
+// WritersQueued reports how many requests hold or wait for gun's writer
+// lock on s. Tests only.
+func WritersQueued(s *Server, gun string) int {
+	s.writers.mu.Lock()
+	defer s.writers.mu.Unlock()
+	if e := s.writers.m[gun]; e != nil {
+		return e.refs
+	}
+	return 0
+}
