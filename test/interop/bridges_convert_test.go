@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,14 +21,13 @@ import (
 	"github.com/notary-go/notary/registry"
 )
 
-// bridgesPeer finds a verifier or registry binary: $NOTARY_SIG_PEERS_BIN
-// (scripts/install-sig-peers.sh), $NOTARY_REGISTRY_PEERS_BIN
-// (scripts/install-registry-peers.sh), $NOTARY_V1_BIN, then the module's
-// .tools/bin. Missing, the test is skipped (failed with CI=true).
+// bridgesPeer finds a signature verifier: $NOTARY_SIG_PEERS_BIN
+// (scripts/install-sig-peers.sh), $NOTARY_V1_BIN (scripts/test.sh builds
+// every peer into one directory), then the module's .tools/bin. Missing, the test is skipped (failed with CI=true).
 func bridgesPeer(t testing.TB, name string) string {
 	t.Helper()
 	var tried []string
-	for _, dir := range []string{os.Getenv("NOTARY_SIG_PEERS_BIN"), os.Getenv("NOTARY_REGISTRY_PEERS_BIN"), os.Getenv("NOTARY_V1_BIN"), filepath.Join(dockerRepoRoot(t), ".tools", "bin")} {
+	for _, dir := range []string{os.Getenv("NOTARY_SIG_PEERS_BIN"), os.Getenv("NOTARY_V1_BIN"), filepath.Join(dockerRepoRoot(t), ".tools", "bin")} {
 		if dir == "" {
 			continue
 		}
@@ -39,47 +37,8 @@ func bridgesPeer(t testing.TB, name string) string {
 		}
 		tried = append(tried, p)
 	}
-	requirePeer(t, "peer %s not built (looked at %s): run scripts/install-sig-peers.sh and scripts/install-registry-peers.sh", name, strings.Join(tried, ", "))
+	requirePeer(t, "peer %s not built (looked at %s): run scripts/install-sig-peers.sh", name, strings.Join(tried, ", "))
 	return ""
-}
-
-// bridgesRegistry starts a registry on a free loopback port, plain HTTP:
-// "distribution" (no referrers API: the tag fallback) or "olareg"
-// (referrers API).
-func bridgesRegistry(t testing.TB, kind string) string {
-	t.Helper()
-	dir := t.TempDir()
-	port := authFreePort(t)
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true"}
-	switch kind {
-	case "distribution":
-		cfg, _ := json.Marshal(map[string]any{
-			"version": "0.1",
-			"storage": map[string]any{"filesystem": map[string]any{"rootdirectory": filepath.Join(dir, "data")}},
-			"http":    map[string]any{"addr": host, "secret": "interop"},
-		})
-		cfgFile := filepath.Join(dir, "config.yml") // JSON is YAML
-		if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		authStartProcess(t, dir, "registry", env, bridgesPeer(t, "registry"), "serve", cfgFile)
-	case "olareg":
-		authStartProcess(t, dir, "olareg", env, bridgesPeer(t, "olareg"), "serve", "--addr", "127.0.0.1", "--port", fmt.Sprint(port),
-			"--dir", filepath.Join(dir, "data"), "--gc-frequency=-1s")
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return host
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s on %s does not answer: %v", kind, host, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // bridgesPushImage pushes a one-layer OCI image (seed makes it unique)
@@ -150,7 +109,13 @@ func TestBridgesConvert(t *testing.T) {
 	clientOurBin(t)
 	for _, kind := range []string{"distribution", "olareg"} {
 		t.Run(kind, func(t *testing.T) {
-			host := bridgesRegistry(t, kind)
+			var reg *regRegistry
+			if kind == "distribution" {
+				reg = regStartDistribution(t, regDistOpts{})
+			} else {
+				reg = regStartOlareg(t)
+			}
+			host := reg.Host
 			srv := startOurServer(t)
 			rc, err := registry.New(registry.Options{})
 			if err != nil {
