@@ -147,12 +147,18 @@ func TestBridgesConvert(t *testing.T) {
 				return bridgesRun(t, notationEnv, notation, "verify", "--insecure-registry", ref)
 			}
 			for _, ref := range []string{name + ":1.0", name + ":multi", repo.Pinned(img.Digest), repo.Pinned(idx.Digest)} {
-				if o, err := cosignVerify(ref); err != nil {
+				if o, err := cosignVerify(ref); err != nil || !strings.Contains(o, "signatures were verified against the specified public key") {
 					t.Errorf("cosign verify %s: %v\n%s", ref, err, o)
 				}
-				if o, err := notationVerify(ref); err != nil {
+				if o, err := notationVerify(ref); err != nil || !strings.Contains(o, "Successfully verified signature") {
 					t.Errorf("notation verify %s: %v\n%s", ref, err, o)
 				}
+			}
+			// Pushed as a referrer through the API where the registry has
+			// one (olareg), through the referrers tag where not.
+			_, err = rc.FetchManifest(context.Background(), repo.WithTag(strings.Replace(img.Digest, ":", "-", 1)))
+			if hasTag := err == nil; hasTag != (kind == "distribution") {
+				t.Errorf("%s: referrers tag present = %v (%v)", kind, hasTag, err)
 			}
 			if o, err := cosignVerify(name + ":2.0"); err == nil {
 				t.Errorf("cosign verify of the re-pushed tag passed:\n%s", o)
