@@ -5,7 +5,13 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +23,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/registry"
 )
 
@@ -160,6 +167,16 @@ func TestBridgesConvert(t *testing.T) {
 			if hasTag := err == nil; hasTag != (kind == "distribution") {
 				t.Errorf("%s: referrers tag present = %v (%v)", kind, hasTag, err)
 			}
+			// A certificate issued by the user's CA: notation trusts the CA.
+			caOut := t.TempDir()
+			caCert, caKey := bridgesCA(t, caOut)
+			res = n.must("image", "convert", "--to", "notation", "-o", caOut, "--ca-cert", caCert, "--ca-key", caKey, name+":1.0")
+			clientHas(t, "convert with a CA", res, "notation converted "+name+":1.0")
+			caEnv := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + caOut, "DOCKER_CONFIG=" + home}
+			if o, err := bridgesRun(t, caEnv, notation, "verify", "--insecure-registry", name+":1.0"); err != nil || !strings.Contains(o, "Successfully verified signature") {
+				t.Errorf("notation verify with the CA's policy: %v\n%s", err, o)
+			}
+
 			if o, err := cosignVerify(name + ":2.0"); err == nil {
 				t.Errorf("cosign verify of the re-pushed tag passed:\n%s", o)
 			}
@@ -171,3 +188,23 @@ func TestBridgesConvert(t *testing.T) {
 }
 
 var ocispecVersioned = specs.Versioned{SchemaVersion: 2}
+
+// bridgesCA writes a code-signing CA (certificate and PKCS #8 key) to dir.
+func bridgesCA(t testing.TB, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bridges interop CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, _ := x509.MarshalPKCS8PrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+	testpki.WritePEM(t, certFile, "CERTIFICATE", der)
+	testpki.WritePEM(t, keyFile, "PRIVATE KEY", p8)
+	return certFile, keyFile
+}
