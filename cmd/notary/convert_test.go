@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -125,4 +127,45 @@ func TestImageVerifyAt(t *testing.T) {
 		t.Errorf("verify --at stdout = %q", r.out)
 	}
 	mustContain(t, "verify --at stderr", r.err, "historical check")
+}
+
+// TestImageConvertKeys: --key signs with a key of the trust directory;
+// an Ed25519 key is refused for Notation before anything is written, and
+// accepted for cosign.
+func TestImageConvertKeys(t *testing.T) {
+	ts := newTestServer(t)
+	reg := registrytest.New()
+	defer reg.Close()
+	reg.EnablePush(false)
+	c := newCLI(t, ts.URL)
+	dig := pushImage(reg, "team/app", "1.0", "one")
+	ref := reg.Host + "/team/app:1.0"
+	c.ok("image", "sign", ref)
+	// An Ed25519 key, imported (key generate makes only ECDSA keys, as v1).
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	p8, _ := x509.MarshalPKCS8PrivateKey(edKey)
+	keyFile := writeFile(t, filepath.Join(t.TempDir(), "ed.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})))
+	c.ok("key", "import", keyFile, "-r", "targets/ed")
+	r := c.ok("key", "list")
+	var id string
+	for _, line := range strings.Split(r.out, "\n") {
+		if strings.Contains(line, "targets/ed") {
+			id = keyIDRE.FindString(line)
+		}
+	}
+	if id == "" {
+		t.Fatalf("imported key not listed:\n%s", r.out)
+	}
+	out := t.TempDir()
+	r = c.fail("image", "convert", "--to", "notation", "--key", id, "-o", out, ref)
+	mustContain(t, "notation with Ed25519", r.err, "Ed25519")
+	if reg.Manifest("team/app", strings.Replace(dig, ":", "-", 1)) != nil {
+		t.Error("a referrers tag was written")
+	}
+	r = c.ok("image", "convert", "--to", "cosign", "--key", id, "-o", out, ref)
+	mustContain(t, "cosign with Ed25519", r.out, "cosign converted "+ref)
+	pub, err := os.ReadFile(filepath.Join(out, "cosign.pub"))
+	if err != nil || !strings.Contains(string(pub), "PUBLIC KEY") {
+		t.Errorf("cosign.pub: %v %q", err, pub)
+	}
 }
