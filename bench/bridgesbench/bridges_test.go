@@ -200,3 +200,62 @@ func BenchmarkConvert1000(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkArchive100Collections: 100 collections of 10 tags each (one
+// signed image each), verified and archived in one manifest write, as
+// `notary archive GUN...` does.
+func BenchmarkArchive100Collections(b *testing.B) {
+	const n = 100
+	s, err := server.New(server.Options{Store: memory.New(), Keys: keyservice.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &env{srv: httptest.NewServer(s), reg: registrytest.New(), trust: b.TempDir()}
+	defer e.srv.Close()
+	defer e.reg.Close()
+	if e.rc, err = registry.New(registry.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var guns []string
+	for c := 0; c < n; c++ {
+		var refs []string
+		for i := 0; i < 10; i++ {
+			mt, body := registrytest.ImageManifest(false, fmt.Sprint("c", c, "i", i))
+			e.reg.Put(fmt.Sprint("team/app", c), fmt.Sprint("t", i), mt, body)
+			refs = append(refs, fmt.Sprintf("%s/team/app%d:t%d", e.reg.Host, c, i))
+		}
+		if _, err := image.SignImages(ctx, refs, image.SignOptions{Options: image.Options{Registry: e.rc, Repository: e.repo(e.trust)}}); err != nil {
+			b.Fatal(err)
+		}
+		guns = append(guns, fmt.Sprintf("%s/team/app%d", e.reg.Host, c))
+	}
+	key, err := keys.Generate(keys.ECDSA)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		out, trust := b.TempDir(), b.TempDir()
+		b.StartTimer()
+		var cols []archive.Collection
+		for _, g := range guns {
+			r, err := e.repo(trust)(g)
+			if err != nil {
+				b.Fatal(err)
+			}
+			exp, err := r.Export(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			col, err := archive.FilesOf(g, exp.Repo, exp.OlderRoots)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cols = append(cols, col)
+		}
+		if _, err := (&archive.Writer{Dir: out, Key: key}).Add(cols...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
