@@ -321,6 +321,9 @@ func (a *app) notationChain(trustDir, keyID string, signer crypto.Signer, f *con
 		}
 		chain = []*x509.Certificate{cert, ca}
 	}
+	if f.dryRun {
+		return chain, nil // a dry run writes nothing
+	}
 	var out []byte
 	for _, c := range chain {
 		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)

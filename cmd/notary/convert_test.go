@@ -49,6 +49,9 @@ func TestImageConvertCLI(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, "cosign.pub")); !os.IsNotExist(err) {
 				t.Errorf("dry run wrote cosign.pub: %v", err)
 			}
+			if _, err := os.Stat(filepath.Join(c.trustDir, "convert")); !os.IsNotExist(err) {
+				t.Errorf("dry run wrote a certificate into the trust directory: %v", err)
+			}
 
 			r = c.ok("image", "convert", "--to", "cosign,notation", "-o", out, repo, repo+":3.0")
 			mustContain(t, "convert", r.out,
