@@ -129,9 +129,14 @@ func (a *app) archiveRun(ctx context.Context, f *archiveFlags, guns []string) er
 	return nil
 }
 
-// progress shows "stage: done/total" on a terminal.
+// progress shows "stage: done/total" on a terminal, however few the
+// collections: each is a round trip to the server, so the client's
+// threshold for small work (progressMin) does not apply.
 func (a *app) progress(stage string, done, total int) {
 	if p := a.progressFunc(); p != nil {
+		a.prog.mu.Lock()
+		a.prog.shown = true
+		a.prog.mu.Unlock()
 		p(client.Progress{Stage: stage, Done: done, Total: total})
 	}
 }

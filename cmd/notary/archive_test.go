@@ -179,6 +179,11 @@ func TestArchiveAll(t *testing.T) {
 	r := archiver.ok("archive", "--all", "--page-size", "2", "-o", out)
 	mustContain(t, "archive --all", r.err, "2 collections in the changefeed")
 	mustContain(t, "archive --all", r.out, "archived example.com/one:", "archived example.com/two:")
+	// On a terminal, a progress line.
+	archiver.tty = true
+	r = archiver.ok("archive", "--all", "-o", out)
+	mustContain(t, "progress", r.err, "verifying: 2/2 (100%)")
+	archiver.tty = false
 	archiver.fail("archive", "--all", "example.com/one", "-o", out)
 	archiver.fail("archive", "example.com/one")
 }
