@@ -176,8 +176,11 @@ func (a *app) imageConvert(ctx context.Context, imf *imageFlags, f *convertFlags
 		rep    convertReport
 		scopes = map[string]bool{}
 	)
-	for _, ref := range tags {
-		v, err := image.VerifyImage(ctx, ref, image.VerifyOptions{Options: env.opts})
+	// One trust data update per repository, then every tag checked
+	// against it and against the registry.
+	verified, verrs := image.VerifyImages(ctx, tags, image.VerifyOptions{Options: env.opts})
+	for i, ref := range tags {
+		v, err := verified[i], verrs[i]
 		var (
 			ns *image.NotSignedError
 			me *image.MismatchError
