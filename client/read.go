@@ -218,6 +218,11 @@ func (r *Repository) GetTargetByName(ctx context.Context, name string, roles ...
 	if err != nil {
 		return TargetWithRole{}, err
 	}
+	return r.lookup(repo, name, roles...)
+}
+
+// lookup is GetTargetByName in a verified state.
+func (r *Repository) lookup(repo *update.Verified, name string, roles ...string) (TargetWithRole, error) {
 	t, err := repo.Lookup(name, roles...)
 	if err != nil {
 		var nf *update.TargetNotFoundError
