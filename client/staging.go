@@ -149,18 +149,28 @@ func (r *Repository) AddTarget(ctx context.Context, t Target, roles ...string) e
 // and none is staged if any is refused. The error for a refused target
 // wraps a *TargetError giving its index in ts.
 func (r *Repository) AddTargets(ctx context.Context, ts []Target, roles ...string) error {
+	changes, err := targetChanges(ts, roles)
+	if err != nil {
+		return err
+	}
+	return r.stage(changes...)
+}
+
+// targetChanges returns the changes adding every target of ts to each
+// of roles, or a *TargetError for the first target refused.
+func targetChanges(ts []Target, roles []string) ([]changelist.Change, error) {
 	for _, role := range scopes(roles) {
 		if err := checkTargetsScope(role); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	changes := make([]changelist.Change, 0, len(ts)*len(scopes(roles)))
 	for i, t := range ts {
 		if len(t.Hashes) == 0 {
-			return &TargetError{Index: i, Name: t.Name, Err: fmt.Errorf("no hashes specified for target \"%s\"", t.Name)}
+			return nil, &TargetError{Index: i, Name: t.Name, Err: fmt.Errorf("no hashes specified for target \"%s\"", t.Name)}
 		}
 		if err := t.fileMeta().Hashes.CheckHashStructure(); err != nil {
-			return &TargetError{Index: i, Name: t.Name, Err: err}
+			return nil, &TargetError{Index: i, Name: t.Name, Err: err}
 		}
 		for _, role := range scopes(roles) {
 			c, err := changelist.NewTarget(role, t.Name, t.fileMeta())
@@ -168,12 +178,12 @@ func (r *Repository) AddTargets(ctx context.Context, ts []Target, roles ...strin
 				err = c.Validate()
 			}
 			if err != nil {
-				return &TargetError{Index: i, Name: t.Name, Err: err}
+				return nil, &TargetError{Index: i, Name: t.Name, Err: err}
 			}
 			changes = append(changes, c)
 		}
 	}
-	return r.stage(changes...)
+	return changes, nil
 }
 
 // TargetError is a target AddTargets refused: ts[Index].

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,4 +123,45 @@ func TestBulkRefusesBadLines(t *testing.T) {
 		t.Errorf("staged after refused runs:\n%s", got)
 	}
 	_ = os.Remove(list)
+}
+
+// TestBulkPublishKeepsChangesOnFailure: with -p the new targets are
+// published together with what was already staged, without being written
+// to the changelist; if the publish fails they are staged, so a plain
+// publish later sends them.
+func TestBulkPublishKeepsChangesOnFailure(t *testing.T) {
+	srv := newTestServer(t)
+	c := newCLI(t, srv.URL)
+	c.ok("init", "-p", gun)
+	h := strings.Repeat("ab", 32)
+	c.ok("addhash", gun, "staged-before", "1", "--sha256", h)
+	list := writeFile(t, filepath.Join(t.TempDir(), "list"), "new-a 1 "+h+"\nnew-b 2 "+h+"\n")
+
+	srv.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost {
+			http.Error(w, `{"errors":[{"code":"UNAVAILABLE","message":"down"}]}`, http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	c.fail("addhash", gun, "--from-file", list, "-p")
+	srv.setHook(nil)
+	mustContain(t, "status after a failed publish", c.ok("status", gun).out,
+		"0    create    targets    target    staged-before",
+		"1    create    targets    target    new-a",
+		"2    create    targets    target    new-b")
+
+	c.ok("publish", gun)
+	r := newCLI(t, srv.URL).ok("list", gun)
+	mustContain(t, "list", r.out, "staged-before ", "new-a ", "new-b ")
+
+	// Success: staged and new go out together, nothing is left staged.
+	c.ok("addhash", gun, "staged-2", "1", "--sha256", h)
+	list2 := writeFile(t, filepath.Join(t.TempDir(), "list"), "new-c 3 "+h+"\n")
+	c.ok("addhash", gun, "--from-file", list2, "-p")
+	if got := c.ok("status", gun).out; strings.Contains(got, "create") {
+		t.Errorf("changes left after -p:\n%s", got)
+	}
+	r = newCLI(t, srv.URL).ok("list", gun)
+	mustContain(t, "list", r.out, "staged-2 ", "new-c ")
 }
