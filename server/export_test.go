@@ -14,3 +14,6 @@ func WritersQueued(s *Server, gun string) int {
 	}
 	return 0
 }
+
+// GzipCompressions reports how many times s has gzipped a file. Tests only.
+func GzipCompressions(s *Server) int64 { return s.gz.compressions.Load() }

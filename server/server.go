@@ -139,6 +139,7 @@ type Server struct {
 	routes        http.Handler // s.route inside Options.Middleware; nil without one
 	parsed        *parseCache
 	files         *lru // current files by GUN, role and hash (see byHash)
+	gz            *gzipCache
 	regen         flightGroup
 	writers       keyedMutex
 	newKeys       newKeys
@@ -164,6 +165,7 @@ func New(opts Options) (*Server, error) {
 		now:           opts.Now,
 		parsed:        newParseCache(parseCacheBudget),
 		files:         newLRU(fileCacheBudget),
+		gz:            newGzipCache(gzipCacheBudget),
 	}
 	if s.keyAlg == "" {
 		s.keyAlg = DefaultKeyAlgorithm
@@ -293,11 +295,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rt api.Route) {
 	case rt.Kind == api.RouteUpdate && r.Method == http.MethodDelete:
 		err = s.handleDelete(ctx, w, rt.GUN)
 	case rt.Kind == api.RouteMeta && r.Method == http.MethodGet:
-		err = s.handleGetCurrent(ctx, w, rt.GUN, rt.Role)
+		err = s.handleGetCurrent(ctx, w, r, rt.GUN, rt.Role)
 	case rt.Kind == api.RouteMetaHash && r.Method == http.MethodGet:
-		err = s.handleGetChecksum(ctx, w, rt.GUN, rt.Role, rt.Checksum)
+		err = s.handleGetChecksum(ctx, w, r, rt.GUN, rt.Role, rt.Checksum)
 	case rt.Kind == api.RouteMetaVersion && r.Method == http.MethodGet:
-		err = s.handleGetVersion(ctx, w, rt.GUN, rt.Role, rt.Version)
+		err = s.handleGetVersion(ctx, w, r, rt.GUN, rt.Role, rt.Version)
 	case rt.Kind == api.RouteKey && r.Method == http.MethodGet:
 		err = s.handleGetKey(ctx, w, rt.GUN, rt.Role)
 	case rt.Kind == api.RouteKey && r.Method == http.MethodPost:
