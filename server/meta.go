@@ -26,6 +26,8 @@ func (s *Server) handleGetCurrent(ctx context.Context, w http.ResponseWriter, r 
 		c   *collection
 		err error
 	)
+	// A read may use a current timestamp read up to ReadCacheTTL ago.
+	ctx = withCachedReads(ctx)
 	if role == tuf.RoleTimestamp || role == tuf.RoleSnapshot {
 		c, err = s.freshCollection(ctx, gun)
 	} else {

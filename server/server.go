@@ -11,6 +11,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,12 @@ type Options struct {
 	// DefaultMaxNewGUNKeys. Beyond it such reads answer 503 (see newKeys).
 	MaxNewGUNKeys int
 
+	// ReadCacheTTL bounds how stale a GET of current metadata may be when
+	// several servers share one database: a write made through another
+	// server is seen by this one's reads within ReadCacheTTL (this
+	// server's own writes at once). 0 means DefaultReadCacheTTL; a
+	// negative value reads the database on every request.
+	ReadCacheTTL time.Duration
 	// CurrentMaxAge and ConsistentMaxAge set Cache-Control on metadata
 	// reads (protocol §5.4): 0 means the default, a negative value
 	// disables caching ("max-age=0, no-cache, no-store" and Pragma).
@@ -154,7 +161,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: Options.Store is required")
 	}
 	s := &Server{
-		store:         opts.Store,
+		store:         newReadCache(opts.Store, cmp.Or(opts.ReadCacheTTL, DefaultReadCacheTTL)),
 		keys:          opts.Keys,
 		keyAlg:        opts.KeyAlgorithm,
 		keyTimeout:    opts.KeyTimeout,
