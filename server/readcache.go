@@ -85,6 +85,8 @@ func (c *readCache) GetCurrent(ctx context.Context, gun, role string) (*storage.
 		return nil, err
 	}
 	if c.gen.Load() == g {
+		// put keeps an existing entry: drop the expired one first.
+		c.lru.del(gun)
 		c.lru.put(gun, &readCacheEntry{meta: m, fetched: now}, len(m.Data)+len(gun)+128)
 	}
 	return m, nil
