@@ -13,16 +13,13 @@ import (
 	"strings"
 
 	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/tuf"
 )
 
 // Size limits a client applies to responses (protocol §4.6, v1
 // notary.MaxTimestampSize, MaxDownloadSize, httpstore.MaxKeySize,
 // MaxErrorResponseSize).
 const (
-	// MaxTimestampSize caps timestamp.json.
-	MaxTimestampSize int64 = 1 << 20
-	// MaxMetaSize caps metadata whose length is not known in advance.
-	MaxMetaSize int64 = 100 << 20
 	// MaxKeySize caps a key endpoint response.
 	MaxKeySize int64 = 256 << 10
 	// MaxErrorSize caps an error response body: v1 clients read no more,
@@ -87,20 +84,14 @@ func (c *Client) URL(path string) string {
 	return u.String()
 }
 
-// limitFor returns the default cap for role when the caller gives none.
-func limitFor(role string, maxSize int64) int64 {
-	if maxSize > 0 {
-		return maxSize
-	}
-	if role == "timestamp" {
-		return MaxTimestampSize
-	}
-	return MaxMetaSize
-}
+// limitFor returns the cap for a file of role: the caller's maxSize (such
+// as a length a trusted parent claims), but never more than the role's
+// limit (tuf.ReadLimit), which also applies when the caller gives none.
+func limitFor(role string, maxSize int64) int64 { return tuf.ReadLimit(role, maxSize) }
 
 // GetMeta fetches the current metadata of role ({role}.json). maxSize is
-// the largest body accepted; <= 0 means MaxTimestampSize for the timestamp
-// and MaxMetaSize otherwise.
+// the largest body accepted, never more than tuf.MaxSize(role), which
+// applies when maxSize <= 0.
 func (c *Client) GetMeta(ctx context.Context, role string, maxSize int64) ([]byte, error) {
 	return c.get(ctx, MetaPath(c.gun, role), role, limitFor(role, maxSize))
 }

@@ -40,7 +40,7 @@ func ExampleClient() {
 	if err != nil {
 		panic(err)
 	}
-	ts, err := c.GetMeta(ctx, "timestamp", 0) // capped at api.MaxTimestampSize
+	ts, err := c.GetMeta(ctx, "timestamp", 0) // capped at tuf.MaxTimestampSize
 	fmt.Println(string(ts), err)
 
 	_, err = c.GetMetaByVersion(ctx, "root", 2, 0)

@@ -3,6 +3,7 @@ package canonicaljson
 import (
 	"bytes"
 	"errors"
+	"math"
 	"sort"
 	"strconv"
 )
@@ -18,6 +19,9 @@ var errNotStrict = errors.New("canonicaljson: input needs the lenient path")
 // place when their keys are not already sorted. It accepts exactly what
 // ParseStrict accepts and gives what EncodeValue gives for that tree.
 func canonicalizeStrict(raw []byte) ([]byte, error) {
+	if len(raw) > maxStreamInput {
+		return nil, errNotStrict
+	}
 	c := canon{data: raw, out: make([]byte, 0, len(raw))}
 	c.skipSpace()
 	if err := c.value(0); err != nil {
@@ -39,10 +43,18 @@ type canon struct {
 	members []member // members of the objects being written (a stack)
 }
 
+// A member is 16 bytes, so the stack costs at most about twice the input
+// for an object of many short members (int32 offsets: see
+// maxStreamInput).
 type member struct {
-	keyStart, keyEnd int // the decoded key in keys
-	start, end       int // the member's bytes ("key":value) in out
+	keyStart, keyEnd int32 // the decoded key in keys
+	start, end       int32 // the member's bytes ("key":value) in out
 }
+
+// maxStreamInput bounds the input of canonicalizeStrict so that offsets in
+// out fit a member's int32 (a number such as 1e18 grows fivefold when
+// written canonically). Larger input takes the lenient path.
+const maxStreamInput = math.MaxInt32 / 8
 
 func (c *canon) skipSpace() {
 	for c.pos < len(c.data) {
@@ -145,7 +157,7 @@ func (c *canon) object(depth int) error {
 		if err := c.value(depth); err != nil {
 			return err
 		}
-		c.members = append(c.members, member{keyStart: keyStart, keyEnd: keyStart + len(key), start: start, end: len(c.out)})
+		c.members = append(c.members, member{keyStart: int32(keyStart), keyEnd: int32(keyStart + len(key)), start: int32(start), end: int32(len(c.out))})
 		c.skipSpace()
 		if c.pos >= len(c.data) {
 			return errNotStrict
@@ -174,7 +186,7 @@ func (c *canon) object(depth int) error {
 			if i > 0 {
 				c.out = append(c.out, ',')
 			}
-			c.out = append(c.out, c.scratch[m.start-begin-1:m.end-begin-1]...)
+			c.out = append(c.out, c.scratch[int(m.start)-begin-1:int(m.end)-begin-1]...)
 		}
 	}
 	c.out = append(c.out, '}')

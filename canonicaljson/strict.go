@@ -77,6 +77,12 @@ type parser struct {
 	data  []byte
 	pos   int
 	spans map[string][]byte // top-level member spans, when wanted
+
+	// Used by ParseShaped when skipping: decoded keys of the objects
+	// being checked (a stack), and a scratch buffer for strings.
+	keys    []byte
+	kspans  []keySpan
+	scratch []byte
 }
 
 func (p *parser) fail(reason string) error {

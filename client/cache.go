@@ -36,7 +36,7 @@ const (
 
 // maxCachedFile caps what is read from a cached metadata file: the 100 MiB
 // v1 allows for metadata of unknown length (§4.6).
-const maxCachedFile = update.MaxMetaSize
+const maxCachedFile = tuf.MaxMetaSize
 
 // FileCache is the metadata cache of one collection in a v0.7.0 trust
 // directory: <trust_dir>/tuf/<gun>/metadata/<role>.json, delegations in

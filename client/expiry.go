@@ -143,12 +143,12 @@ func (r *Repository) Expiry(ctx context.Context) ([]RoleExpiry, error) {
 // updateAllowExpired runs the update as of now and, while it fails (or
 // skips a delegation) only because a role has expired, again as of just
 // before that expiry.
-func (r *Repository) updateAllowExpired(ctx context.Context) (*update.Repo, error) {
+func (r *Repository) updateAllowExpired(ctx context.Context) (*update.Verified, error) {
 	remote, source := r.readRemote()
 	var at time.Time
 	var lastErr error
 	for range maxExpiryRetries {
-		repo, err := r.updateFor(ctx, remote, source, true, at)
+		repo, err := r.updateFor(ctx, remote, source, updateMode{forWrite: true, at: at})
 		var exp *tuf.ExpiredError
 		if err != nil {
 			if !errors.As(err, &exp) {

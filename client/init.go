@@ -84,7 +84,7 @@ func (r *Repository) Initialize(ctx context.Context, opts InitOptions) (InitResu
 			return InitResult{}, serverError(r.serverName(), "get the snapshot key", err)
 		}
 	}
-	switch _, err := c.GetMeta(ctx, tuf.RoleRoot, api.MaxMetaSize); {
+	switch _, err := c.GetMeta(ctx, tuf.RoleRoot, tuf.MaxRootSize); {
 	case err == nil:
 		return InitResult{}, &RepositoryExistsError{Server: r.serverName(), GUN: r.gun}
 	case !errors.Is(err, api.ErrNotFound):

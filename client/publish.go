@@ -162,54 +162,10 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 	if err != nil {
 		return err
 	}
-	lookup := keyLookup{ks}
-	var (
-		coll    *collection.Collection
-		initial bool
-	)
-	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, api.MaxMetaSize)
-	switch {
-	case err == nil:
-		remote := &prefetched{Remote: ServerRemote(c), root: rootData}
-		repo, err := r.updateFor(ctx, remote, r.serverName(), true, po.verifyAt)
-		if at, ok := r.renewalTime(err); ok {
-			// The root (or its certificate) has expired: verify as of
-			// just before, so that this publish can re-sign root and
-			// renew its certificate (v0.7.0 could not recover).
-			r.warn(fmt.Errorf("the root of %s has expired (or its certificate has): this publish re-signs it and renews its certificate, which needs the root key", r.gun))
-			remote = &prefetched{Remote: ServerRemote(c), root: rootData}
-			repo, err = r.updateFor(ctx, remote, r.serverName(), true, at)
-			if err == nil {
-				if ferr := freshForWrite(repo, r.now()); ferr != nil {
-					err = r.readError(ferr, r.serverName(), r.now())
-				}
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if repo.Offline != nil {
-			// Publishing on cached data would be refused or, worse, undo
-			// someone else's changes: the server must answer.
-			return serverError(r.serverName(), "fetch "+repo.Offline.File, repo.Offline.Err)
-		}
-		trusted := trustedFrom(repo)
-		r.addInvalidForWitness(ctx, c, repo, changes, &trusted)
-		if coll, err = collection.FromTrusted(trusted, lookup); err != nil {
-			return err
-		}
-	case errors.Is(err, api.ErrNotFound):
-		initial = true
-		if coll, err = r.loadInitial(ctx, c, ks, keys.PublicKey{}); err != nil {
-			return err
-		}
-	default:
-		return serverError(r.serverName(), "fetch root.json", err)
-	}
-	if err := r.maybeRenewRootCerts(ctx, ks, coll); err != nil {
+	coll, initial, err := r.loadForPublish(ctx, c, ks, changes, po.verifyAt)
+	if err != nil {
 		return err
 	}
-
 	if err := r.apply(ctx, coll, changes); err != nil {
 		return err
 	}
@@ -224,6 +180,76 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 			return err
 		}
 	}
+	files, coll, err := r.uploadWithRetry(ctx, c, ks, coll, changes, initial, extra)
+	if err != nil {
+		return err
+	}
+	r.afterPublish(ctx, ks, coll, files, initial, po)
+	return nil
+}
+
+// loadForPublish is publish's load stage: the collection as the server
+// has it, verified (a first publish, the server not knowing the GUN yet,
+// starts from the cache or a new collection: initial), with root
+// certificates renewed when they expire soon.
+func (r *Repository) loadForPublish(ctx context.Context, c *api.Client, ks keystore.Service, changes []changelist.Change, verifyAt time.Time) (coll *collection.Collection, initial bool, err error) {
+	rootData, err := c.GetMeta(ctx, tuf.RoleRoot, tuf.MaxRootSize)
+	switch {
+	case err == nil:
+		if coll, err = r.loadPublished(ctx, c, ks, rootData, changes, verifyAt); err != nil {
+			return nil, false, err
+		}
+	case errors.Is(err, api.ErrNotFound):
+		initial = true
+		if coll, err = r.loadInitial(ctx, c, ks, keys.PublicKey{}); err != nil {
+			return nil, false, err
+		}
+	default:
+		return nil, false, serverError(r.serverName(), "fetch root.json", err)
+	}
+	if err := r.maybeRenewRootCerts(ctx, ks, coll); err != nil {
+		return nil, false, err
+	}
+	return coll, initial, nil
+}
+
+// loadPublished verifies the server's collection (its root already
+// fetched as rootData) for a publish, as of verifyAt (zero: now).
+func (r *Repository) loadPublished(ctx context.Context, c *api.Client, ks keystore.Service, rootData []byte, changes []changelist.Change, verifyAt time.Time) (*collection.Collection, error) {
+	remote := &prefetched{Remote: ServerRemote(c), root: rootData}
+	repo, err := r.updateFor(ctx, remote, r.serverName(), updateMode{forWrite: true, at: verifyAt})
+	if at, ok := r.renewalTime(err); ok {
+		// The root (or its certificate) has expired: verify as of
+		// just before, so that this publish can re-sign root and
+		// renew its certificate (v0.7.0 could not recover). What a
+		// current client would refuse must still be refused, or an
+		// expired root would let a frozen server through (freshForWrite).
+		r.warn(fmt.Errorf("the root of %s has expired (or its certificate has): this publish re-signs it and renews its certificate, which needs the root key", r.gun))
+		remote = &prefetched{Remote: ServerRemote(c), root: rootData}
+		repo, err = r.updateFor(ctx, remote, r.serverName(), updateMode{forWrite: true, at: at})
+		if err == nil {
+			if ferr := freshForWrite(repo, r.now()); ferr != nil {
+				err = r.readError(ferr, r.serverName(), r.now())
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if repo.Offline != nil {
+		// Publishing on cached data would be refused or, worse, undo
+		// someone else's changes: the server must answer.
+		return nil, serverError(r.serverName(), "fetch "+repo.Offline.File, repo.Offline.Err)
+	}
+	trusted := trustedFrom(repo)
+	r.addInvalidForWitness(ctx, c, repo, changes, &trusted)
+	return collection.FromTrusted(trusted, keyLookup{ks})
+}
+
+// uploadWithRetry is publish's sign-and-upload stage, with its one retry:
+// a first publish whose root names a timestamp key the server does not
+// hold. It returns the uploaded files and the collection they came from.
+func (r *Repository) uploadWithRetry(ctx context.Context, c *api.Client, ks keystore.Service, coll *collection.Collection, changes []changelist.Change, initial bool, extra []keys.PublicKey) (map[string][]byte, *collection.Collection, error) {
 	files, err := r.signAndUpload(ctx, c, coll, initial, extra)
 	if initial && isMissingTimestampKey(err) {
 		// A root from an old trust directory (or from another server)
@@ -233,20 +259,27 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 		// cached state again so that root goes up one version only.
 		tsKey, kerr := c.GetKey(ctx, tuf.RoleTimestamp)
 		if kerr != nil {
-			return serverError(r.serverName(), "get the timestamp key", kerr)
+			return nil, nil, serverError(r.serverName(), "get the timestamp key", kerr)
 		}
 		r.warn(fmt.Errorf("the server does not hold the timestamp key the local root of %s lists: rotating the timestamp key to the server's (%s)", r.gun, tsKey.ID()))
 		if coll, err = r.loadInitial(ctx, c, ks, tsKey); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if err := r.apply(ctx, coll, changes); err != nil {
-			return err
+			return nil, nil, err
 		}
 		files, err = r.signAndUpload(ctx, c, coll, initial, extra)
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	return files, coll, nil
+}
+
+// afterPublish is publish's last stage, once the server has accepted:
+// cache what was uploaded and, if asked, delete rotated-away keys.
+// Failures are warnings: the publish itself succeeded.
+func (r *Repository) afterPublish(ctx context.Context, ks keystore.Service, coll *collection.Collection, files map[string][]byte, initial bool, po publishOptions) {
 	for role, data := range files {
 		if err := r.cache.Set(role, data); err != nil {
 			r.warn(fmt.Errorf("published, but could not cache %s: %w", role, err))
@@ -270,7 +303,6 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 			}
 		}
 	}
-	return nil
 }
 
 // loadInitial prepares a first publish: the collection as cached (or
@@ -278,7 +310,7 @@ func (r *Repository) publish(ctx context.Context, changes []changelist.Change, p
 // they expire soon, and the timestamp key replaced by tsKey if given.
 func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore.Service, tsKey keys.PublicKey) (*collection.Collection, error) {
 	lookup := keyLookup{ks}
-	coll, _, err := r.loadLocal(ctx, lookup)
+	coll, err := r.loadLocal(lookup)
 	if errors.Is(err, errNoLocalData) {
 		// v1: "No TUF data found locally or remotely - initializing
 		// repository for the first time".
@@ -289,7 +321,7 @@ func (r *Repository) loadInitial(ctx context.Context, c *api.Client, ks keystore
 		if _, err = r.initialize(ctx, InitOptions{}, ts, keys.PublicKey{}); err != nil {
 			return nil, err
 		}
-		coll, _, err = r.loadLocal(ctx, lookup)
+		coll, err = r.loadLocal(lookup)
 	}
 	if err != nil {
 		return nil, err
@@ -351,7 +383,7 @@ func (r *Repository) apply(ctx context.Context, coll *collection.Collection, cha
 }
 
 // trustedFrom hands the verified state of an update to the collection.
-func trustedFrom(repo *update.Repo) collection.Trusted {
+func trustedFrom(repo *update.Verified) collection.Trusted {
 	t := collection.Trusted{
 		Root:          repo.Root,
 		RootFile:      repo.Bytes(tuf.RoleRoot),
@@ -374,7 +406,7 @@ func trustedFrom(repo *update.Repo) collection.Trusted {
 // the witness can make it valid again (v1 keeps "invalid" roles for that).
 // The file is only parsed: it is what the snapshot lists, and it will be
 // re-signed.
-func (r *Repository) addInvalidForWitness(ctx context.Context, c *api.Client, repo *update.Repo, changes []changelist.Change, t *collection.Trusted) {
+func (r *Repository) addInvalidForWitness(ctx context.Context, c *api.Client, repo *update.Verified, changes []changelist.Change, t *collection.Trusted) {
 	invalid := repo.Invalid()
 	if len(invalid) == 0 {
 		return
@@ -415,80 +447,30 @@ var errNoLocalData = errors.New("no trust data cached locally")
 // root and targets are required, the snapshot is used if it verifies.
 // Beyond v1, which loads only the base roles, cached delegations that
 // verify are loaded too, so their targets survive the first publish of an
-// old trust directory.
-//
-// renew reports that the root's certificates have expired or expire within
-// six months, and should be renewed (renewRootCerts).
-func (r *Repository) loadLocal(ctx context.Context, lookup collection.KeyLookup) (coll *collection.Collection, renew bool, err error) {
-	rootData, err := r.cache.Load(tuf.RoleRoot)
-	if errors.Is(err, update.ErrNotFound) {
-		return nil, false, errNoLocalData
+// old trust directory. The trust decisions are update.VerifyLocal's.
+func (r *Repository) loadLocal(lookup collection.KeyLookup) (*collection.Collection, error) {
+	l, err := update.VerifyLocal(r.cache, r.gun, r.now())
+	var re *update.RoleError
+	switch {
+	case errors.Is(err, update.ErrNoTrustData):
+		return nil, errNoLocalData
+	case errors.As(err, &re):
+		return nil, fmt.Errorf("the cached %s of %s cannot be used: %w", re.Role, r.gun, re.Err)
+	case err != nil:
+		return nil, err
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	root, renew, err := r.verifyCachedRoot(rootData)
-	if err != nil {
-		return nil, false, fmt.Errorf("the cached root of %s cannot be used: %w", r.gun, err)
-	}
-	targetsData, err := r.cache.Load(tuf.RoleTargets)
-	if errors.Is(err, update.ErrNotFound) {
-		return nil, false, errNoLocalData
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	trk, err := root.RoleKeys(tuf.RoleTargets)
-	if err != nil {
-		return nil, false, err
-	}
-	targets, env, err := tuf.ParseTargets(targetsData, tuf.RoleTargets)
-	if err == nil {
-		err = trk.Verify(env)
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("the cached targets of %s cannot be used: %w", r.gun, err)
+	for _, w := range l.Warnings {
+		r.warn(w)
 	}
 	t := collection.Trusted{
-		Root: root, RootFile: rootData,
-		Targets: map[string]collection.TargetsFile{tuf.RoleTargets: {Targets: targets, File: targetsData}},
+		Root: l.Root, RootFile: l.RootFile,
+		Targets:  map[string]collection.TargetsFile{},
+		Snapshot: l.Snapshot, SnapshotFile: l.SnapshotFile,
 	}
-	// Delegations, parents first.
-	queue := targets.Children(tuf.Delegation{RoleKeys: trk, Paths: []string{""}})
-	for len(queue) > 0 {
-		d := queue[0]
-		queue = queue[1:]
-		data, err := r.cache.Load(d.Name)
-		if err != nil {
-			continue
-		}
-		dt, denv, err := tuf.ParseTargets(data, d.Name)
-		if err == nil {
-			err = d.RoleKeys.Verify(denv)
-		}
-		if err != nil {
-			r.warn(fmt.Errorf("ignoring the cached %s: %w", d.Name, err))
-			continue
-		}
-		t.Targets[d.Name] = collection.TargetsFile{Targets: dt, File: data}
-		queue = append(queue, dt.Children(d)...)
+	for _, role := range l.Order {
+		t.Targets[role] = collection.TargetsFile{Targets: l.Targets[role], File: l.Files[role]}
 	}
-	if snapData, err := r.cache.Load(tuf.RoleSnapshot); err == nil {
-		snap, senv, err := tuf.ParseSnapshot(snapData)
-		if err == nil {
-			var srk tuf.RoleKeys
-			if srk, err = root.RoleKeys(tuf.RoleSnapshot); err == nil {
-				err = srk.Verify(senv)
-			}
-		}
-		if err == nil {
-			t.Snapshot, t.SnapshotFile = snap, snapData
-		} else {
-			r.warn(fmt.Errorf("ignoring the cached snapshot: %w", err))
-		}
-	}
-	coll, err = collection.FromTrusted(t, lookup)
-	return coll, renew, err
+	return collection.FromTrusted(t, lookup)
 }
 
 // signAndUpload signs what changed and uploads it as one atomic update.
@@ -553,7 +535,7 @@ func (r *Repository) legacyRootKeys(ctx context.Context, c *api.Client, current 
 	seen := map[string]bool{}
 	var out []keys.PublicKey
 	for v := current; v >= oldest; v-- {
-		data, err := c.GetMetaByVersion(ctx, tuf.RoleRoot, v, api.MaxMetaSize)
+		data, err := c.GetMetaByVersion(ctx, tuf.RoleRoot, v, tuf.MaxRootSize)
 		if err != nil {
 			r.warn(fmt.Errorf("could not fetch root version %d for legacy signing: %w", v, err))
 			continue

@@ -28,15 +28,22 @@ func (r *Repository) readRemote() (update.Remote, string) {
 
 // update runs the TUF update workflow (v1 §4.4) against remote (nil: the
 // cache only) and reports what it had to put up with.
-func (r *Repository) update(ctx context.Context, remote update.Remote, source string) (*update.Repo, error) {
-	return r.updateFor(ctx, remote, source, false, time.Time{})
+func (r *Repository) update(ctx context.Context, remote update.Remote, source string) (*update.Verified, error) {
+	return r.updateFor(ctx, remote, source, updateMode{})
 }
 
-// updateFor is update; forWrite (a publish, which renews them) does not
-// warn about expired root certificates (see RootCertExpiredWarning); a
-// non-zero at is the time to verify as of instead of now (see
-// renewalTime).
-func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source string, forWrite bool, at time.Time) (*update.Repo, error) {
+// updateMode is how updateFor verifies; the zero value is a read, now.
+type updateMode struct {
+	// forWrite is set for a publish, which renews them: expired root
+	// certificates are not warned about (see RootCertExpiredWarning).
+	forWrite bool
+	// at, when non-zero, is the time to verify as of instead of now (see
+	// renewalTime).
+	at time.Time
+}
+
+// updateFor is update, in the given mode.
+func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source string, mode updateMode) (*update.Verified, error) {
 	pin, err := r.pinChecker()
 	if err != nil {
 		return nil, err
@@ -46,10 +53,10 @@ func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source
 		return nil, err
 	}
 	now := r.now()
-	if !at.IsZero() {
-		now = at
+	if !mode.at.IsZero() {
+		now = mode.at
 	}
-	var repo *update.Repo
+	var repo *update.Verified
 	if remote == nil {
 		repo, err = u.Load(ctx, now)
 	} else {
@@ -58,7 +65,7 @@ func (r *Repository) updateFor(ctx context.Context, remote update.Remote, source
 	if err != nil {
 		return nil, r.readError(err, source, now)
 	}
-	if !forWrite {
+	if !mode.forWrite {
 		r.warnIfRootCertExpired(repo.Root, now)
 	}
 	if remote != nil && repo.Offline != nil {
@@ -211,6 +218,11 @@ func (r *Repository) GetTargetByName(ctx context.Context, name string, roles ...
 	if err != nil {
 		return TargetWithRole{}, err
 	}
+	return r.lookup(repo, name, roles...)
+}
+
+// lookup is GetTargetByName in a verified state.
+func (r *Repository) lookup(repo *update.Verified, name string, roles ...string) (TargetWithRole, error) {
 	t, err := repo.Lookup(name, roles...)
 	if err != nil {
 		var nf *update.TargetNotFoundError

@@ -57,21 +57,6 @@ func rootCertsValidity(root *tuf.Root) (time.Time, error) {
 	return latest, nil
 }
 
-// verifyCachedRoot checks a cached root for a first publish: well formed,
-// certificates for the GUN, self-signed meeting its threshold. Expired
-// certificates are accepted (the root is the trust directory's own pin,
-// package update does not check their expiry) and reported with renew
-// set, as are certificates that expire within six months.
-func (r *Repository) verifyCachedRoot(data []byte) (root *tuf.Root, renew bool, err error) {
-	set, err := update.NewTrustedSetFromCache(data, r.now(), nil, r.gun)
-	if err != nil {
-		return nil, false, err
-	}
-	root = set.Root()
-	until, verr := rootCertsValidity(root)
-	return root, verr == nil && until.Before(r.now().AddDate(0, 6, 0)), nil
-}
-
 // warnIfRootCertExpired warns when the certificates of the trusted root
 // have expired (see RootCertExpiredWarning).
 func (r *Repository) warnIfRootCertExpired(root *tuf.Root, now time.Time) {
@@ -121,7 +106,7 @@ func (r *Repository) renewalTime(err error) (time.Time, bool) {
 // and have the root key re-sign root on top of it (issue 10). An honest
 // server serves a fresh timestamp on every read (v1 §4.2). Delegations
 // are left to the usual rule: a current client skips expired ones.
-func freshForWrite(repo *update.Repo, now time.Time) error {
+func freshForWrite(repo *update.Verified, now time.Time) error {
 	check := func(role string, expires time.Time) error {
 		if err := tuf.CheckExpiry(role, expires, now); err != nil {
 			return &update.RoleError{Role: role, File: update.FileName(role, ""), Err: err}

@@ -3,6 +3,7 @@ package collection
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 
@@ -123,6 +124,22 @@ func (c *Collection) updateDelegation(ctx context.Context, role string, e delega
 	for _, id := range addIDs {
 		if !slices.Contains(dr.KeyIDs, id) {
 			dr.KeyIDs = append(dr.KeyIDs, id)
+		}
+	}
+	// One key under two IDs (a plain key and a certificate for it) would
+	// count once toward the threshold while looking like two (issue 18).
+	// Checked when keys are added, so that a role already holding such a
+	// pair can still be edited (and the pair removed).
+	if len(e.addKeys) > 0 {
+		known := make(map[string]keys.PublicKey, len(e.addKeys))
+		if ok {
+			maps.Copy(known, pr.t.Delegations.Keys)
+		}
+		for _, k := range e.addKeys {
+			known[k.ID()] = k
+		}
+		if err := tuf.CheckDistinctKeys(role, known, dr.KeyIDs); err != nil {
+			return err
 		}
 	}
 	if len(dr.KeyIDs) < dr.Threshold {

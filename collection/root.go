@@ -1,14 +1,12 @@
 package collection
 
 import (
-	"crypto/rsa"
-	"crypto/x509"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/trustpin"
 	"github.com/notary-go/notary/tuf"
 )
 
@@ -27,7 +25,7 @@ func RootCertificateKey(key *keys.PrivateKey, gun string, now time.Time) (keys.P
 
 // checkRootKey refuses a root key clients would not accept (v1 §3.5): not
 // an x509 certificate, an unparsable one, or (when gun is known) one whose
-// common name does not match the GUN.
+// common name does not match the GUN (trustpin.MatchCN).
 func checkRootKey(k keys.PublicKey, gun string) error {
 	if !k.IsX509() {
 		return &InvalidRoleError{Role: tuf.RoleRoot, Reason: fmt.Sprintf("root keys must be x509 certificates (ecdsa-x509 or rsa-x509), got %q", k.Type)}
@@ -36,35 +34,8 @@ func checkRootKey(k keys.PublicKey, gun string) error {
 	if err != nil {
 		return &InvalidRoleError{Role: tuf.RoleRoot, Reason: "unusable root certificate", Err: err}
 	}
-	if gun != "" && !cnMatches(leaf.Subject.CommonName, gun) {
+	if gun != "" && !trustpin.MatchCN(leaf.Subject.CommonName, gun) {
 		return &InvalidRoleError{Role: tuf.RoleRoot, Reason: fmt.Sprintf("root certificate common name %q does not match %q", leaf.Subject.CommonName, gun)}
-	}
-	return nil
-}
-
-// cnMatches is v1's rule: CN equals the GUN, or ends in "*" and prefixes it.
-func cnMatches(cn, gun string) bool {
-	if strings.HasSuffix(cn, "*") {
-		return strings.HasPrefix(gun, strings.TrimRight(cn, "*"))
-	}
-	return cn == gun
-}
-
-// checkCertificate is v1's utils.ValidateCertificate(cert, false), applied
-// to x509 delegation keys whenever a delegation is looked up
-// (Repo.GetDelegationRole): the validity window must be ordered, the
-// signature algorithm not SHA-1, an RSA key at least 2048 bits. Expiry is
-// not checked.
-func checkCertificate(c *x509.Certificate) error {
-	if c.NotBefore.After(c.NotAfter) {
-		return fmt.Errorf("certificate validity window is invalid")
-	}
-	switch c.SignatureAlgorithm {
-	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-		return fmt.Errorf("certificate with CN %s uses invalid SHA1 signature algorithm", c.Subject.CommonName)
-	}
-	if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < keys.MinRSABits {
-		return fmt.Errorf("RSA bit length is too short")
 	}
 	return nil
 }
@@ -104,6 +75,21 @@ func (c *Collection) ReplaceBaseKeys(role string, pubs ...keys.PublicKey) error 
 				return err
 			}
 		}
+	}
+
+	// One key under two IDs would count once toward the threshold while
+	// looking like two (issue 18).
+	given := make(map[string]keys.PublicKey, len(pubs))
+	ids := make([]string, 0, len(pubs))
+	for _, k := range pubs {
+		id := k.ID()
+		if _, dup := given[id]; !dup {
+			given[id] = k
+			ids = append(ids, id)
+		}
+	}
+	if err := tuf.CheckDistinctKeys(role, given, ids); err != nil {
+		return err
 	}
 
 	// v1 RemoveBaseKeys: drop the role's keys, and from "keys" those no

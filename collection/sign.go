@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notary-go/notary/keys"
+	"github.com/notary-go/notary/trustpin"
 	"github.com/notary-go/notary/tuf"
 )
 
@@ -53,16 +54,50 @@ type SignOptions struct {
 // may be empty.
 func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) (map[string][]byte, error) {
 	out := map[string][]byte{}
+	root, err := c.signRoot(ctx, now, opts, out)
+	if err != nil {
+		return nil, err
+	}
+	signed, files, err := c.signTargets(ctx, now, opts, root.root, out)
+	if err != nil {
+		return nil, err
+	}
+	snap, snapFile, err := c.signSnapshot(ctx, now, root, files, out)
+	if err != nil {
+		return nil, err
+	}
 
-	// Root.
-	root, rootFile, rootRole := c.root, c.rootFile, c.signedRootRole
+	// Commit.
+	c.root, c.rootFile, c.signedRootRole, c.rootDirty = root.root, root.file, root.role, false
+	for _, s := range signed {
+		s.r.t, s.r.file, s.r.dirty = s.t, s.file, false
+	}
+	if snap != nil {
+		c.snapshot, c.snapshotFile = snap, snapFile
+	}
+	return out, nil
+}
+
+// signedRootState is the root Sign continues with: re-signed or as held.
+type signedRootState struct {
+	root *tuf.Root
+	file []byte
+	role tuf.RoleKeys // the root role that signed file
+}
+
+// signRoot is Sign's root stage: it re-signs root when due (changed,
+// expiring within six months, or ExtraRootKeys given), with the previous
+// root's keys too when the root role changed, and adds root to out when
+// it is re-signed or InitialPublish uploads it as is.
+func (c *Collection) signRoot(ctx context.Context, now time.Time, opts SignOptions, out map[string][]byte) (signedRootState, error) {
+	st := signedRootState{root: c.root, file: c.rootFile, role: c.signedRootRole}
 	if c.rootDirty || len(opts.ExtraRootKeys) > 0 || c.root.Expires.Before(now.AddDate(0, 6, 0)) {
 		nr := *c.root
 		nr.Version++
 		nr.Expires = now.Add(tuf.DefaultTTL(tuf.RoleRoot))
 		cur, err := nr.RoleKeys(tuf.RoleRoot)
 		if err != nil {
-			return nil, err
+			return st, err
 		}
 		sets := []keySet{{rk: cur}}
 		if !c.signedRootRole.Equal(cur) {
@@ -70,24 +105,33 @@ func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) 
 		}
 		file, err := c.signBody(ctx, tuf.RoleRoot, &nr, sets, opts.ExtraRootKeys)
 		if err != nil {
-			return nil, err
+			return st, err
 		}
-		root, rootFile, rootRole = &nr, file, cur
+		st = signedRootState{root: &nr, file: file, role: cur}
 		out[tuf.RoleRoot] = file
 	} else if opts.InitialPublish {
 		if c.rootFile == nil {
-			return nil, fmt.Errorf("collection: no root file to publish")
+			return st, fmt.Errorf("collection: no root file to publish")
 		}
 		out[tuf.RoleRoot] = c.rootFile
 	}
+	return st, nil
+}
 
-	// Targets and delegations.
-	type signedRole struct {
-		r    *targetsRole
-		t    *tuf.Targets
-		file []byte
-	}
-	var signed []signedRole
+// signedTargets is a targets role signed by Sign, committed at its end.
+type signedTargets struct {
+	r    *targetsRole
+	t    *tuf.Targets
+	file []byte
+}
+
+// signTargets is Sign's targets stage: every changed targets or delegated
+// role (and targets on an InitialPublish) is signed with the keys root
+// (under root) or its parent delegation assigns it, and added to out. It
+// returns what to commit and the file of every targets role held, new or
+// unchanged, for the snapshot.
+func (c *Collection) signTargets(ctx context.Context, now time.Time, opts SignOptions, root *tuf.Root, out map[string][]byte) ([]signedTargets, map[string][]byte, error) {
+	var signed []signedTargets
 	files := make(map[string][]byte, len(c.targets))
 	for _, name := range slices.Sorted(maps.Keys(c.targets)) {
 		r := c.targets[name]
@@ -99,13 +143,13 @@ func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) 
 		if name == tuf.RoleTargets {
 			k, err := root.RoleKeys(tuf.RoleTargets)
 			if err != nil {
-				return nil, &InvalidRoleError{Role: name, Reason: "root does not define targets", Err: err}
+				return nil, nil, &InvalidRoleError{Role: name, Reason: "root does not define targets", Err: err}
 			}
 			rk = k
 		} else {
 			d, err := c.delegation(name)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			rk = d.RoleKeys
 		}
@@ -114,62 +158,44 @@ func (c *Collection) Sign(ctx context.Context, now time.Time, opts SignOptions) 
 		nt.Expires = now.Add(tuf.DefaultTTL(tuf.RoleTargets))
 		file, err := c.signBody(ctx, name, &nt, []keySet{{rk: rk}}, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		signed = append(signed, signedRole{r: r, t: &nt, file: file})
+		signed = append(signed, signedTargets{r: r, t: &nt, file: file})
 		files[name] = file
 		out[name] = file
 	}
+	return signed, files, nil
+}
 
-	// Snapshot, if we hold a snapshot key.
-	var (
-		snap     *tuf.Snapshot
-		snapFile []byte
-	)
-	srk, err := root.RoleKeys(tuf.RoleSnapshot)
+// signSnapshot is Sign's snapshot stage: when a snapshot key is held, the
+// next snapshot (tuf.NextSnapshot) over the exact files of root and of
+// every targets role is signed and added to out; with no snapshot key it
+// returns nil, for the server to make the snapshot (v1 §4.9).
+func (c *Collection) signSnapshot(ctx context.Context, now time.Time, root signedRootState, files map[string][]byte, out map[string][]byte) (*tuf.Snapshot, []byte, error) {
+	srk, err := root.root.RoleKeys(tuf.RoleSnapshot)
 	if err != nil {
-		return nil, &InvalidRoleError{Role: tuf.RoleSnapshot, Reason: "root does not define snapshot", Err: err}
+		return nil, nil, &InvalidRoleError{Role: tuf.RoleSnapshot, Reason: "root does not define snapshot", Err: err}
 	}
 	held, _, err := c.signers(ctx, tuf.RoleSnapshot, srk)
+	if err != nil || len(held) == 0 {
+		return nil, nil, err
+	}
+	changes := make(map[string]tuf.FileMeta, len(files)+1)
+	if err := setMeta(changes, tuf.RoleRoot, root.file); err != nil {
+		return nil, nil, err
+	}
+	for name, f := range files {
+		if err := setMeta(changes, name, f); err != nil {
+			return nil, nil, err
+		}
+	}
+	ns := tuf.NextSnapshot(c.snapshot, changes, now.Add(tuf.DefaultTTL(tuf.RoleSnapshot)))
+	file, err := c.signBody(ctx, tuf.RoleSnapshot, ns, []keySet{{rk: srk}}, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(held) > 0 {
-		ns := tuf.Snapshot{Type: tuf.TypeSnapshot}
-		if c.snapshot != nil {
-			ns = *c.snapshot
-		}
-		ns.Meta = cloneMeta(ns.Meta)
-		if ns.Meta == nil {
-			ns.Meta = map[string]tuf.FileMeta{}
-		}
-		if err := setMeta(ns.Meta, tuf.RoleRoot, rootFile); err != nil {
-			return nil, err
-		}
-		for name, f := range files {
-			if err := setMeta(ns.Meta, name, f); err != nil {
-				return nil, err
-			}
-		}
-		ns.Version++
-		ns.Expires = now.Add(tuf.DefaultTTL(tuf.RoleSnapshot))
-		file, err := c.signBody(ctx, tuf.RoleSnapshot, &ns, []keySet{{rk: srk}}, nil)
-		if err != nil {
-			return nil, err
-		}
-		snap, snapFile = &ns, file
-		out[tuf.RoleSnapshot] = file
-	}
-
-	// Commit.
-	c.root, c.rootFile, c.signedRootRole, c.rootDirty = root, rootFile, rootRole, false
-	for _, s := range signed {
-		s.r.t, s.r.file, s.r.dirty = s.t, s.file, false
-	}
-	if snap != nil {
-		c.snapshot, c.snapshotFile = snap, snapFile
-	}
-	return out, nil
+	out[tuf.RoleSnapshot] = file
+	return ns, file, nil
 }
 
 func setMeta(meta map[string]tuf.FileMeta, role string, file []byte) error {
@@ -333,8 +359,10 @@ func (kc *keyCache) canonicalID(id string, k keys.PublicKey) (string, error) {
 	return cid, nil
 }
 
-// certCheck applies checkCertificate to an x509 key. A certificate that
-// does not parse is not checked here, as in v1 (it cannot sign anyway).
+// certCheck applies v1's utils.ValidateCertificate(cert, false) to an x509
+// delegation key whenever a delegation is looked up (Repo.GetDelegationRole):
+// trustpin's certificate rules without expiry. A certificate that does not
+// parse is not checked here, as in v1 (it cannot sign anyway).
 func (kc *keyCache) certCheck(id string, k keys.PublicKey) error {
 	if !k.IsX509() {
 		return nil
@@ -344,7 +372,7 @@ func (kc *keyCache) certCheck(id string, k keys.PublicKey) error {
 	}
 	var err error
 	if leaf, perr := k.Leaf(); perr == nil {
-		err = checkCertificate(leaf)
+		err = trustpin.ValidateCertificate(leaf, time.Time{}, false)
 	}
 	kc.certs[id] = err
 	return err

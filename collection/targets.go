@@ -17,7 +17,7 @@ import (
 // exists only if every ancestor's metadata is loaded and delegates the
 // next one. The returned paths are the role's effective paths: its own,
 // narrowed by every ancestor's (v1 §1.4). x509 delegation keys must pass
-// v1's certificate checks (checkCertificate).
+// v1's certificate checks (keyCache.certCheck).
 func (c *Collection) delegation(name string) (tuf.Delegation, error) {
 	if !tuf.IsDelegationName(name) {
 		return tuf.Delegation{}, &InvalidRoleError{Role: name, Reason: "invalid delegation name"}

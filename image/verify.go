@@ -98,7 +98,13 @@ func notSigned(r registry.Reference, opts VerifyOptions, err error) error {
 	return e
 }
 
-func verifyTag(ctx context.Context, repo *client.Repository, r registry.Reference, plat *registry.Platform, opts VerifyOptions) (Verified, error) {
+// targetLookup finds a tag's target: a *client.Repository (one update
+// per lookup) or a *client.State (one update for many lookups).
+type targetLookup interface {
+	GetTargetByName(ctx context.Context, name string, roles ...string) (client.TargetWithRole, error)
+}
+
+func verifyTag(ctx context.Context, repo targetLookup, r registry.Reference, plat *registry.Platform, opts VerifyOptions) (Verified, error) {
 	if opts.Registry == nil {
 		return Verified{}, errors.New("image: Options.Registry is required to verify a tag")
 	}

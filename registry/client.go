@@ -535,3 +535,35 @@ func (c *Client) classify(ctx context.Context, ref Reference, err error) error {
 	// registry's doing.
 	return &ResponseError{Host: ref.Host, Ref: ref.String(), Message: err.Error()}
 }
+
+// OpenBlob sends a GET or HEAD (method) for the blob d of ref's repository
+// to the registry, with the client's credentials, TLS and scheme, plus
+// the headers in hdr (Range, If-None-Match; nil for none), and returns
+// the response as is: the caller streams and closes its body. Redirects
+// (to a storage backend) are followed. A transport failure is a typed
+// error (*UnreachableError, *TLSError, ...); any HTTP status is returned
+// as a response for the caller to relay.
+func (c *Client) OpenBlob(ctx context.Context, method string, ref Reference, d string, hdr http.Header) (*http.Response, error) {
+	if _, err := digest.Parse(d); err != nil {
+		return nil, &ReferenceError{Ref: ref.Name() + "@" + d, Reason: "invalid digest", Err: ErrInvalidReference}
+	}
+	ep := endpoint(ref.Host)
+	scheme, err := c.scheme(ctx, ref.Host)
+	if err != nil {
+		return nil, c.classify(ctx, ref, err)
+	}
+	u := (&url.URL{Scheme: scheme, Host: ep, Path: "/v2/" + ref.Repository + "/blobs/" + d}).String()
+	ctx = auth.AppendRepositoryScope(ctx, orasreg.Reference{Registry: ep, Repository: ref.Repository}, auth.ActionPull)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, &ReferenceError{Ref: ref.String(), Reason: err.Error(), Err: ErrInvalidReference}
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := c.authClient(ref.Host).Do(req)
+	if err != nil {
+		return nil, c.classify(ctx, ref, err)
+	}
+	return resp, nil
+}

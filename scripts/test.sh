@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-peers.sh
 scripts/install-registry-peers.sh
+scripts/install-sig-peers.sh # cosign, notation: the bridge interop verifiers
 export NOTARY_V1_BIN="$PWD/.tools/bin"
 . scripts/databases.sh
 # A SoftHSM2 token for the PKCS#11 tests: always on CI (installing softhsm2

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/keyservice"
@@ -288,7 +287,7 @@ func TestExpiryWatchSignerOutage(t *testing.T) {
 	}
 	// Clients are still served the valid timestamp meanwhile.
 	c := e.h.Client(t, g)
-	data, err := c.GetMeta(context.Background(), tuf.RoleTimestamp, api.MaxTimestampSize)
+	data, err := c.GetMeta(context.Background(), tuf.RoleTimestamp, tuf.MaxTimestampSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +312,7 @@ func TestServerSnapshotNeverLapses(t *testing.T) {
 	e.repo(unwatched, true, false)
 	snapExpiry := func(g string) time.Time {
 		t.Helper()
-		data, err := e.h.Client(t, g).GetMeta(context.Background(), tuf.RoleSnapshot, api.MaxMetaSize)
+		data, err := e.h.Client(t, g).GetMeta(context.Background(), tuf.RoleSnapshot, tuf.MaxSnapshotSize)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/notary-go/notary/storage"
@@ -49,48 +48,26 @@ func (s *Server) signRole(ctx context.Context, gun string, root *tuf.Root, role 
 	return data, nil
 }
 
-// makeSnapshot builds and signs the next snapshot (§4.2): prev's meta (if
-// any) with changes applied, version prev+1 (1 without prev), expiring
-// tuf.DefaultSnapshotTTL after now. changes hold FileMeta over the exact
-// stored bytes of each role (the fix of §1.10).
+// makeSnapshot builds (tuf.NextSnapshot) and signs the next snapshot
+// (§4.2): prev's meta (if any) with changes applied, version prev+1 (1
+// without prev), expiring tuf.DefaultSnapshotTTL after now. changes hold
+// FileMeta over the exact stored bytes of each role (the fix of §1.10).
 func (s *Server) makeSnapshot(ctx context.Context, gun string, root *tuf.Root, prev *tuf.Snapshot, changes map[string]tuf.FileMeta, now time.Time) ([]byte, int64, error) {
-	meta := make(map[string]tuf.FileMeta, len(changes)+2)
-	version := int64(1)
-	if prev != nil {
-		maps.Copy(meta, prev.Meta)
-		version = prev.Version + 1
-	}
-	maps.Copy(meta, changes)
-	body := &tuf.Snapshot{
-		Type:    tuf.TypeSnapshot,
-		Expires: now.UTC().Add(tuf.DefaultSnapshotTTL),
-		Meta:    meta,
-		Version: version,
-	}
+	body := tuf.NextSnapshot(prev, changes, now.UTC().Add(tuf.DefaultSnapshotTTL))
 	data, err := s.signRole(ctx, gun, root, tuf.RoleSnapshot, body)
-	return data, version, err
+	return data, body.Version, err
 }
 
-// makeTimestamp builds and signs the next timestamp (§4.2): version
-// prev+1, meta.snapshot describing snapshot (its exact bytes), expiring
-// tuf.DefaultTimestampTTL after now.
+// makeTimestamp builds (tuf.NextTimestamp) and signs the next timestamp
+// (§4.2): version prev+1, meta.snapshot describing snapshot (its exact
+// bytes), expiring tuf.DefaultTimestampTTL after now.
 func (s *Server) makeTimestamp(ctx context.Context, gun string, root *tuf.Root, prev *tuf.Timestamp, snapshot []byte, now time.Time) ([]byte, int64, error) {
-	fm, err := tuf.NewFileMeta(snapshot)
+	body, err := tuf.NextTimestamp(prev, snapshot, now.UTC().Add(tuf.DefaultTimestampTTL))
 	if err != nil {
 		return nil, 0, err
 	}
-	version := int64(1)
-	if prev != nil {
-		version = prev.Version + 1
-	}
-	body := &tuf.Timestamp{
-		Type:    tuf.TypeTimestamp,
-		Expires: now.UTC().Add(tuf.DefaultTimestampTTL),
-		Meta:    map[string]tuf.FileMeta{tuf.RoleSnapshot: fm},
-		Version: version,
-	}
 	data, err := s.signRole(ctx, gun, root, tuf.RoleTimestamp, body)
-	return data, version, err
+	return data, body.Version, err
 }
 
 func expired(expires, now time.Time) bool { return expires.Before(now) }

@@ -96,12 +96,18 @@ type Options struct {
 	GUNPrefixes []string
 
 	// MaxUpdateSize caps an update's body (0: DefaultMaxUpdateSize);
-	// MaxPartSize each of its parts (0: MaxUpdateSize; a timestamp part,
-	// which the server ignores, is always capped at api.MaxTimestampSize);
+	// MaxPartSize each of its parts (0: MaxUpdateSize; every part is also
+	// capped at its role's limit, tuf.MaxSize: 1 MiB for root and
+	// timestamp, 32 MiB for snapshot, 100 MiB for targets and delegations);
 	// MaxParts their number (0: DefaultMaxParts).
 	MaxUpdateSize int64
 	MaxPartSize   int64
 	MaxParts      int
+	// MaxUploadBytesInFlight bounds the update body bytes held by all
+	// requests at once (0: DefaultMaxUploadBytesInFlight, and never less
+	// than MaxUpdateSize). An update that would exceed it gets 503
+	// UNAVAILABLE with Retry-After: 1.
+	MaxUploadBytesInFlight int64
 
 	// HealthChecks are reported by /_notary_server/health next to the
 	// built-in "DB operational" check (e.g. "Trust operational").
@@ -137,6 +143,7 @@ type Server struct {
 	maxUpdateSize int64
 	maxPartSize   int64
 	maxParts      int
+	uploads       *byteBudget
 	log           *slog.Logger
 	now           func() time.Time
 	health        *healthChecker
@@ -208,6 +215,11 @@ func New(opts Options) (*Server, error) {
 	if s.maxParts <= 0 {
 		s.maxParts = DefaultMaxParts
 	}
+	s.uploads = &byteBudget{max: opts.MaxUploadBytesInFlight}
+	if s.uploads.max <= 0 {
+		s.uploads.max = DefaultMaxUploadBytesInFlight
+	}
+	s.uploads.max = max(s.uploads.max, s.maxUpdateSize)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

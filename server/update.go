@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,12 +31,17 @@ func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *htt
 	if err := checkGUN(gun); err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxUpdateSize)
+	body := &budgetReader{r: http.MaxBytesReader(w, r.Body, s.maxUpdateSize), budget: s.uploads}
+	defer body.done()
+	r.Body = io.NopCloser(body)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return api.NewError(api.CodeMalformedUpload, nil)
 	}
 	parts, err := readParts(mr, s.maxParts, s.maxPartSize)
+	if ae := (*api.Error)(nil); errors.As(err, &ae) && ae.Code == api.CodeUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	if err != nil {
 		return err
 	}
@@ -45,7 +51,8 @@ func (s *Server) handleUpdate(ctx context.Context, w http.ResponseWriter, r *htt
 // readParts reads an update's parts (§5.2): the role is the raw filename
 // (keeping "/"), each body must look like metadata (an object with
 // "signed" holding _type, version and expires, and "signatures"), and no
-// role may come twice, nor be larger than maxPart. Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
+// role may come twice, nor be larger than maxPart or its role's limit
+// (tuf.MaxSize). Errors are the v1 codes: NO_FILENAME, INVALID_ROLE,
 // MALFORMED_JSON, MALFORMED_UPLOAD.
 func readParts(mr *multipart.Reader, maxParts int, maxPart int64) (map[string][]byte, error) {
 	parts := map[string][]byte{}
@@ -70,10 +77,9 @@ func readParts(mr *multipart.Reader, maxParts int, maxPart int64) (map[string][]
 		if len(parts) >= maxParts {
 			return nil, api.NewError(api.CodeMalformedUpload, fmt.Sprintf("more than %d parts", maxParts))
 		}
-		limit := maxPart
-		if role == tuf.RoleTimestamp {
-			limit = min(limit, api.MaxTimestampSize)
-		}
+		// Per-role limits (tuf.MaxSize): a root or timestamp has no
+		// business being megabytes, so it is refused before any parsing.
+		limit := min(maxPart, tuf.MaxSize(role))
 		data, err := io.ReadAll(io.LimitReader(p, limit+1))
 		if err != nil {
 			return nil, uploadReadError(err)
@@ -94,6 +100,9 @@ func uploadReadError(err error) error {
 	if errors.As(err, &mbe) {
 		return mbe
 	}
+	if isUploadsBusy(err) {
+		return uploadsBusy()
+	}
 	return api.NewError(api.CodeMalformedUpload, nil)
 }
 
@@ -109,13 +118,61 @@ func looksLikeMetadata(data []byte) bool {
 			Version int64     `json:"version"`
 			Expires time.Time `json:"expires"`
 		} `json:"signed"`
-		Signatures []struct {
-			KeyID  string `json:"keyid"`
-			Method string `json:"method"`
-			Sig    []byte `json:"sig"`
-		} `json:"signatures"`
+		Signatures signatureList `json:"signatures"`
 	}
 	return json.Unmarshal(data, &m) == nil && m.Signed != nil
+}
+
+// signatureList decodes a "signatures" list as v1's SignedMeta does, but
+// only when it has at most tuf.MaxSignatures elements: a longer one is left
+// for validation to refuse (INVALID_UPDATE), rather than decoded at tens
+// of bytes of memory per byte of [{},{},...] (issue 10 item 1).
+type signatureList []struct {
+	KeyID  string `json:"keyid"`
+	Method string `json:"method"`
+	Sig    []byte `json:"sig"`
+}
+
+func (l *signatureList) UnmarshalJSON(b []byte) error {
+	if countElements(b) > tuf.MaxSignatures {
+		return nil
+	}
+	type plain signatureList
+	return json.Unmarshal(b, (*plain)(l))
+}
+
+// countElements counts the elements of the JSON array b (valid JSON, as
+// encoding/json checks it before calling an UnmarshalJSON); any other
+// value counts 0.
+func countElements(b []byte) int {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '[' {
+		return 0
+	}
+	if len(bytes.TrimSpace(b[1:len(b)-1])) == 0 {
+		return 0
+	}
+	n, depth, inString := 1, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 1:
+			n++
+		}
+	}
+	return n
 }
 
 // commitUpdate validates parts and stores the result. A conflict on a

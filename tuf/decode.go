@@ -73,6 +73,15 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 	return env, err
 }
 
+// ParseEnvelopeOf is ParseEnvelope for a file of role, whose name labels
+// the errors. Together with RoleKeys.Verify and DecodeTargets (or the
+// other Decode functions) it lets a reader refuse a file whose signatures
+// do not count before decoding its body, the costly part of a large file.
+func ParseEnvelopeOf(role string, data []byte) (*Envelope, error) {
+	env, _, err := parseEnvelopeShape(role, data, envelopeShapes[""])
+	return env, err
+}
+
 // ParseRoot parses and validates root.json (v1 §1.3): _type "Root",
 // version >= 1, expires, every key listed under its own TUF ID, all four
 // base roles present with threshold >= 1 and only known key IDs. It does
@@ -204,7 +213,7 @@ func DecodeTimestamp(signed []byte) (*Timestamp, error) {
 }
 
 func parseBody(role string, signed []byte) (map[string]any, error) {
-	v, err := canonicaljson.ParseStrict(signed)
+	v, err := canonicaljson.ParseShaped(signed, bodyShape(role))
 	if err != nil {
 		return nil, &MalformedError{Role: role, Field: "signed", Reason: err.Error()}
 	}
@@ -217,16 +226,21 @@ func parseBody(role string, signed []byte) (map[string]any, error) {
 }
 
 func parseEnvelope(role string, data []byte) (*Envelope, map[string]any, error) {
-	top, spans, err := canonicaljson.ParseStrictObject(data)
-	if err != nil {
+	return parseEnvelopeShape(role, data, envelopeShape(role))
+}
+
+func parseEnvelopeShape(role string, data []byte, shape *canonicaljson.Shape) (*Envelope, map[string]any, error) {
+	top, spans, err := canonicaljson.ParseShapedObject(data, shape)
+	var unknown *canonicaljson.UnknownMemberError
+	switch {
+	case errors.As(err, &unknown):
+		return nil, nil, &MalformedError{Role: role, Field: unknown.Key, Reason: "unexpected top-level field: only \"signed\" and \"signatures\" are allowed"}
+	case errors.Is(err, canonicaljson.ErrTooMany):
+		return nil, nil, &MalformedError{Role: role, Field: "signatures", Reason: fmt.Sprintf("more than %d signatures", MaxSignatures)}
+	case err != nil:
 		return nil, nil, &MalformedError{Role: role, Reason: err.Error()}
 	}
 	d := decoder{role: role}
-	for _, k := range slices.Sorted(maps.Keys(top)) {
-		if k != "signed" && k != "signatures" {
-			return nil, nil, &MalformedError{Role: role, Field: k, Reason: "unexpected top-level field: only \"signed\" and \"signatures\" are allowed"}
-		}
-	}
 	sv, ok := top["signed"]
 	if !ok {
 		return nil, nil, &MalformedError{Role: role, Field: "signed", Reason: "missing"}
@@ -746,13 +760,27 @@ func (d *decoder) fileMeta(v any, field string) (FileMeta, bool) {
 		return fm, false
 	}
 	if c := o["custom"]; c != nil {
-		var buf bytes.Buffer
-		if err := canonicaljson.EncodeValue(&buf, c); err != nil {
+		var enc []byte
+		var err error
+		switch c := c.(type) {
+		case canonicaljson.RawValue:
+			if string(c) == "null" {
+				break
+			}
+			enc, err = canonicaljson.Canonicalize(c)
+		default:
+			var buf bytes.Buffer
+			err = canonicaljson.EncodeValue(&buf, c)
+			enc = buf.Bytes()
+		}
+		if err != nil {
 			d.fail(field+".custom", err.Error())
 			return fm, false
 		}
-		raw := json.RawMessage(buf.Bytes())
-		fm.Custom = &raw
+		if enc != nil {
+			raw := json.RawMessage(enc)
+			fm.Custom = &raw
+		}
 	}
 	if lv, present := o["length"]; present && lv != nil {
 		if fm.Length, ok = d.integer(lv, field+".length", 0, math.MaxInt64); !ok {
@@ -849,6 +877,9 @@ func sortedSmall(m map[string]any) []string {
 }
 
 func kind(v any) string {
+	if s, ok := v.(canonicaljson.Skipped); ok {
+		return s.Kind
+	}
 	switch v.(type) {
 	case nil:
 		return "null"

@@ -25,6 +25,8 @@ func TestFileMetaEqual(t *testing.T) {
 		{name: "length differs", a: base, b: with(func(m *FileMeta) { m.Length = 4 })},
 		{name: "hash differs", a: base, b: with(func(m *FileMeta) { m.Hashes[SHA256] = []byte{1, 3} })},
 		{name: "hash missing", a: base, b: with(func(m *FileMeta) { delete(m.Hashes, SHA512) })},
+		{name: "truncated hash", a: base, b: with(func(m *FileMeta) { m.Hashes[SHA512] = []byte{3} })},
+		{name: "no hashes", a: FileMeta{Length: 1}, b: FileMeta{Length: 1}, want: true},
 		{name: "same count, other algorithm", a: base, b: with(func(m *FileMeta) { delete(m.Hashes, SHA512); m.Hashes["md5"] = []byte{3, 4} })},
 		// custom is part of a signed target: a change of it is a change
 		{name: "custom only on one", a: base, b: with(func(m *FileMeta) { m.Custom = raw(`{"a":1}`) })},

@@ -251,3 +251,18 @@ func roleLabel(role string) string {
 	}
 	return role
 }
+
+// A DuplicateKeyError reports a role listing one key under two key IDs,
+// KeyID and Other, that share CanonicalID (a plain key and a certificate
+// for it, or two certificates for one key): it would meet a threshold of
+// two alone (issue 18).
+type DuplicateKeyError struct {
+	Role        string
+	KeyID       string
+	Other       string
+	CanonicalID string
+}
+
+func (e *DuplicateKeyError) Error() string {
+	return fmt.Sprintf("tuf: %s lists one key twice: key IDs %s and %s are the same key (canonical ID %s)", roleLabel(e.Role), e.KeyID, e.Other, e.CanonicalID)
+}

@@ -3,6 +3,7 @@ package tuf
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/notary-go/notary/canonicaljson"
@@ -79,7 +80,13 @@ func pickKeys(role, field string, all map[string]keys.PublicKey, ids []string) (
 //     under is a hard *KeyIDMismatchError (v1 ErrInvalidKeyID);
 //   - a signature with an unknown method, a method foreign to the key type
 //     (keys.Verify, NCC 2015) or bad bytes is skipped;
-//   - each key ID counts once, however many signatures it has.
+//   - keys count by canonical ID (keys.PublicKey.CanonicalID): one key
+//     listed as a plain key and as certificates for it counts once, however
+//     many key IDs and signatures it has (v1 counted key IDs; issue 18);
+//   - bounded work (issue 10): more than MaxSignatures signatures is a
+//     *MalformedError, each key ID is verified at most once (its first
+//     signature decides), and verification stops once the threshold is met
+//     or can no longer be met.
 //
 // A threshold below 1 or too few valid keys is a *ThresholdError; an
 // envelope with no signatures is a *NoSignaturesError. role only labels
@@ -91,11 +98,41 @@ func VerifySignatures(env *Envelope, role string, keyMap map[string]keys.PublicK
 	if env == nil || len(env.Signatures) == 0 {
 		return &NoSignaturesError{Role: role}
 	}
+	if len(env.Signatures) > MaxSignatures {
+		return tooManySignatures(role)
+	}
+	// Canonicalising costs a few times the body: not for an envelope
+	// that no key of the role signed.
+	if !slices.ContainsFunc(env.Signatures, func(s Signature) bool {
+		_, ok := keyMap[s.KeyID]
+		return ok && slices.Contains(keyIDs, s.KeyID)
+	}) {
+		return &ThresholdError{Role: role, Threshold: threshold}
+	}
 	msg, err := canonicaljson.Canonicalize(env.Signed)
 	if err != nil {
 		return &MalformedError{Role: role, Field: "signed", Reason: err.Error()}
 	}
 	return VerifyCanonical(msg, env.Signatures, role, keyMap, keyIDs, threshold)
+}
+
+func tooManySignatures(role string) error {
+	return &MalformedError{Role: role, Field: "signatures", Reason: fmt.Sprintf("more than %d signatures", MaxSignatures)}
+}
+
+// verifySignature checks one signature; tests replace it to count calls.
+var verifySignature = func(k keys.PublicKey, method string, msg, sig []byte) error {
+	return k.Verify(method, msg, sig)
+}
+
+// canonicalID is the ID a key counts under toward a threshold. A key
+// whose certificate cannot be read counts under its TUF ID: it cannot
+// verify anything anyway.
+func canonicalID(k keys.PublicKey, id string) string {
+	if c, err := k.CanonicalID(); err == nil {
+		return c
+	}
+	return id
 }
 
 // VerifyCanonical is VerifySignatures over a message that is already the
@@ -107,6 +144,9 @@ func VerifyCanonical(msg []byte, sigs []Signature, role string, keyMap map[strin
 	if len(sigs) == 0 {
 		return &NoSignaturesError{Role: role}
 	}
+	if len(sigs) > MaxSignatures {
+		return tooManySignatures(role)
+	}
 	roleKeys := make(map[string]keys.PublicKey, len(keyIDs))
 	for _, id := range keyIDs {
 		if k, ok := keyMap[id]; ok {
@@ -114,37 +154,68 @@ func VerifyCanonical(msg []byte, sigs []Signature, role string, keyMap map[strin
 		}
 	}
 	// v1 checks every signature's key ID before any counts; do the same so
-	// the outcome does not depend on signature order.
-	checked := make(map[string]bool, len(sigs))
+	// the outcome does not depend on signature order. untried counts the
+	// role's key IDs that have a signature and are not verified yet.
+	untried := make(map[string]bool, len(sigs))
 	for _, s := range sigs {
 		k, ok := roleKeys[s.KeyID]
-		if !ok || checked[s.KeyID] {
+		if !ok || untried[s.KeyID] {
 			continue
 		}
-		checked[s.KeyID] = true
+		untried[s.KeyID] = true
 		if got := k.ID(); got != s.KeyID {
 			return &KeyIDMismatchError{Role: role, KeyID: s.KeyID, Computed: got}
 		}
 	}
-	valid := make(map[string]bool, threshold)
+	valid := make(map[string]bool, threshold) // by canonical ID
 	var skipped []error
 	for _, s := range sigs {
-		k, ok := roleKeys[s.KeyID]
-		if !ok || valid[s.KeyID] {
-			continue
+		if len(valid)+len(untried) < threshold {
+			break // even if every key left verifies, too few
 		}
-		if err := k.Verify(s.Method, msg, s.Sig); err != nil {
+		if !untried[s.KeyID] {
+			continue // not a role key, or already verified once
+		}
+		delete(untried, s.KeyID)
+		k := roleKeys[s.KeyID]
+		cid := canonicalID(k, s.KeyID)
+		if valid[cid] {
+			continue // the same key under another ID counted already
+		}
+		if err := verifySignature(k, s.Method, msg, s.Sig); err != nil {
 			if len(skipped) < maxSkipped {
 				skipped = append(skipped, fmt.Errorf("signature by %.12s… (%s): %w", s.KeyID, s.Method, err))
 			}
 			continue
 		}
-		valid[s.KeyID] = true
+		valid[cid] = true
 		if len(valid) >= threshold {
 			return nil
 		}
 	}
 	return &ThresholdError{Role: role, Threshold: threshold, Valid: len(valid), Skipped: skipped}
+}
+
+// CheckDistinctKeys refuses a role whose keys include one key under two
+// IDs (a plain key and a certificate for it, or two certificates for one
+// key): it would count once toward a threshold while looking like two.
+// keyIDs are looked up in keyMap; IDs without a key are ignored. The error
+// is a *DuplicateKeyError. Callers that add keys to a role (delegation
+// add, root rotation) check with it.
+func CheckDistinctKeys(role string, keyMap map[string]keys.PublicKey, keyIDs []string) error {
+	seen := make(map[string]string, len(keyIDs))
+	for _, id := range keyIDs {
+		k, ok := keyMap[id]
+		if !ok {
+			continue
+		}
+		cid := canonicalID(k, id)
+		if other, dup := seen[cid]; dup && other != id {
+			return &DuplicateKeyError{Role: role, KeyID: id, Other: other, CanonicalID: cid}
+		}
+		seen[cid] = id
+	}
+	return nil
 }
 
 // CheckExpiry reports an *ExpiredError when expires is before now; an

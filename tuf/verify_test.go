@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notary-go/notary/canonicaljson"
 	"github.com/notary-go/notary/keys"
 )
 
@@ -174,18 +175,152 @@ func TestVerifySkipsUnknownAndInvalidSignatures(t *testing.T) {
 	bad.Sig[5] ^= 1
 	unknown := Signature{KeyID: strings.Repeat("ab", 32), Method: "ecdsa", Sig: good.Sig}
 	short := Signature{KeyID: good.KeyID, Method: "ecdsa", Sig: []byte{1}}
-	env.Signatures = []Signature{unknown, bad, short, good}
+	env.Signatures = []Signature{unknown, good}
 	if err := VerifySignatures(env, RoleTimestamp, m, ids, 1); err != nil {
-		t.Fatalf("a later valid signature must count: %v", err)
+		t.Fatalf("a valid signature after an unknown key's must count: %v", err)
 	}
-	env.Signatures = []Signature{unknown, bad, short}
-	err := VerifySignatures(env, RoleTimestamp, m, ids, 1)
-	var terr *ThresholdError
-	if !errors.As(err, &terr) || terr.Valid != 0 || len(terr.Skipped) != 2 {
-		t.Fatalf("err = %#v", err)
+	for _, sigs := range [][]Signature{{unknown, bad, short}, {bad, good}, {short, good}} {
+		env.Signatures = sigs
+		err := VerifySignatures(env, RoleTimestamp, m, ids, 1)
+		var terr *ThresholdError
+		if !errors.As(err, &terr) || terr.Valid != 0 || len(terr.Skipped) != 1 {
+			t.Fatalf("err = %#v", err)
+		}
+		if !errors.Is(terr.Skipped[0], keys.ErrInvalidSignature) {
+			t.Fatalf("skipped[0] = %v", terr.Skipped[0])
+		}
 	}
-	if !errors.Is(terr.Skipped[0], keys.ErrInvalidSignature) {
-		t.Fatalf("skipped[0] = %v", terr.Skipped[0])
+}
+
+// countVerifications runs f with verifySignature counting its calls.
+func countVerifications(t *testing.T, f func()) int {
+	t.Helper()
+	n := 0
+	orig := verifySignature
+	verifySignature = func(k keys.PublicKey, method string, msg, sig []byte) error {
+		n++
+		return orig(k, method, msg, sig)
+	}
+	defer func() { verifySignature = orig }()
+	f()
+	return n
+}
+
+// TestVerifyBoundedWork: each key ID is verified at most once (its first
+// signature decides: a key never signs twice, AddSignatures replaces), the
+// work stops once the threshold is met or out of reach, and an envelope
+// with more than MaxSignatures signatures is refused unread (issue 10
+// item 2: 50,000 bad signatures under one key ID cost 5.6 s).
+func TestVerifyBoundedWork(t *testing.T) {
+	a, b, c := newKey(t, keys.ECDSA), newKey(t, keys.ECDSA), newKey(t, keys.ECDSA)
+	m, ids := keyMap(a, b, c)
+	env := mustEnvelope(t, signFile(t, timestampBody(t, 1), a, b, c))
+	msg, err := canonicaljson.Canonicalize(env.Signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]Signature{}
+	for _, s := range env.Signatures {
+		good[s.KeyID] = s
+	}
+	badOf := func(k *keys.PrivateKey) Signature {
+		s := good[k.ID()]
+		s.Sig = append([]byte(nil), s.Sig...)
+		s.Sig[3] ^= 1
+		return s
+	}
+	repeat := func(s Signature, n int) []Signature {
+		out := make([]Signature, n)
+		for i := range out {
+			out[i] = s
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name      string
+		sigs      []Signature
+		threshold int
+		ok        bool
+		calls     int
+	}{
+		{"many bad under one key", repeat(badOf(a), MaxSignatures), 1, false, 1},
+		{"bad then good under one key", append(repeat(badOf(a), 10), good[a.ID()]), 1, false, 1},
+		{"threshold met early", append([]Signature{good[a.ID()], good[b.ID()]}, repeat(good[c.ID()], 100)...), 2, true, 2},
+		{"too few keys signed", append([]Signature{badOf(a), good[b.ID()]}, repeat(badOf(a), 100)...), 3, false, 0},
+		{"out of reach after a failure", append([]Signature{badOf(a), good[b.ID()]}, repeat(badOf(a), 100)...), 2, false, 1},
+		{"all three", []Signature{good[a.ID()], good[b.ID()], good[c.ID()]}, 3, true, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			calls := countVerifications(t, func() { err = VerifyCanonical(msg, tc.sigs, RoleTimestamp, m, ids, tc.threshold) })
+			if (err == nil) != tc.ok {
+				t.Errorf("err = %v, want ok=%v", err, tc.ok)
+			}
+			if calls != tc.calls {
+				t.Errorf("%d verifications, want %d", calls, tc.calls)
+			}
+		})
+	}
+	t.Run("over the cap", func(t *testing.T) {
+		sigs := append(repeat(badOf(a), MaxSignatures), good[a.ID()])
+		var err error
+		calls := countVerifications(t, func() { err = VerifyCanonical(msg, sigs, RoleTimestamp, m, ids, 1) })
+		var merr *MalformedError
+		if !errors.As(err, &merr) || calls != 0 {
+			t.Errorf("err = %v after %d verifications, want a MalformedError before any", err, calls)
+		}
+		file := editJSON(t, signFile(t, timestampBody(t, 1), a), func(f map[string]any) {
+			list := f["signatures"].([]any)
+			for len(list) <= MaxSignatures {
+				list = append(list, list[0])
+			}
+			f["signatures"] = list
+		})
+		if _, _, err := ParseTimestamp(file); !errors.As(err, &merr) || merr.Field != "signatures" {
+			t.Errorf("parsing %d signatures: %v, want a MalformedError for signatures", MaxSignatures+1, err)
+		}
+	})
+}
+
+// TestVerifyCountsCanonicalKeys: one key listed as the plain key and as
+// two self-signed certificates is three key IDs but one key, and meets
+// a threshold of one, never of two or three (issue 18 item 6).
+func TestVerifyCountsCanonicalKeys(t *testing.T) {
+	plain := newKey(t, keys.ECDSA)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cert1, err := plain.WithRootCertificate("example.com/a", now, now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert2, err := plain.WithRootCertificate("example.com/a", now.Add(time.Hour), now.AddDate(2, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert1.ID() == cert2.ID() || cert1.ID() == plain.ID() {
+		t.Fatal("want three key IDs")
+	}
+	m, ids := keyMap(plain, cert1, cert2)
+	env := mustEnvelope(t, signFile(t, timestampBody(t, 1), plain, cert1, cert2))
+	if len(env.Signatures) != 3 {
+		t.Fatalf("%d signatures, want 3", len(env.Signatures))
+	}
+	if err := VerifySignatures(env, RoleTimestamp, m, ids, 1); err != nil {
+		t.Fatalf("threshold 1: %v", err)
+	}
+	for _, threshold := range []int{2, 3} {
+		var terr *ThresholdError
+		if err := VerifySignatures(env, RoleTimestamp, m, ids, threshold); !errors.As(err, &terr) || terr.Valid != 1 {
+			t.Errorf("threshold %d met by one key under three IDs: %v", threshold, err)
+		}
+	}
+	var derr *DuplicateKeyError
+	if err := CheckDistinctKeys(RoleRoot, m, ids); !errors.As(err, &derr) || derr.CanonicalID != plain.ID() {
+		t.Errorf("CheckDistinctKeys = %v, want a DuplicateKeyError for %s", err, plain.ID())
+	}
+	other := newKey(t, keys.ECDSA)
+	m2, ids2 := keyMap(cert1, other)
+	if err := CheckDistinctKeys(RoleRoot, m2, ids2); err != nil {
+		t.Errorf("distinct keys: %v", err)
 	}
 }
 

@@ -136,8 +136,8 @@ func TestAttacks(t *testing.T) {
 				return nil
 			},
 			want: func(t *testing.T, err error) {
-				if e := asErr[*update.TooLargeError](t, err); e.Limit != update.MaxTimestampSize {
-					t.Errorf("limit = %d, want %d", e.Limit, update.MaxTimestampSize)
+				if e := asErr[*update.TooLargeError](t, err); e.Limit != tuf.MaxTimestampSize {
+					t.Errorf("limit = %d, want %d", e.Limit, tuf.MaxTimestampSize)
 				}
 			},
 		},
@@ -150,7 +150,7 @@ func TestAttacks(t *testing.T) {
 			},
 			want: func(t *testing.T, err error) {
 				// capped at the length the timestamp lists, not a fixed size
-				if e := asErr[*update.TooLargeError](t, err); e.Limit >= update.MaxTimestampSize || e.Limit <= 0 {
+				if e := asErr[*update.TooLargeError](t, err); e.Limit >= tuf.MaxTimestampSize || e.Limit <= 0 {
 					t.Errorf("limit = %d, want the snapshot's length", e.Limit)
 				}
 			},
@@ -388,7 +388,7 @@ func republish(sim *tuftest.Simulator, role string) {
 	sim.Publish()
 }
 
-func version_(repo *update.Repo, role string) int64 {
+func version_(repo *update.Verified, role string) int64 {
 	switch role {
 	case tuf.RoleTimestamp:
 		return repo.Timestamp.Version

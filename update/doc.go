@@ -12,7 +12,7 @@
 //   - Updater, which drives a TrustedSet over two small interfaces the
 //     caller provides: Remote (a notary server, a static mirror, see
 //     DirRemote) and Cache (the trust directory, see MemoryCache). It
-//     returns a Repo, which resolves targets through nested delegations.
+//     returns a Verified, which resolves targets through nested delegations.
 //
 // Every attack the TUF specification names is refused with a typed error
 // (see errors.go and the tuf package's errors): rollback

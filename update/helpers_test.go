@@ -44,11 +44,11 @@ func newUpdater(t testing.TB, remote update.Remote, cache update.Cache, pin *tru
 	return u
 }
 
-func (f *fixture) update() (*update.Repo, error) {
+func (f *fixture) update() (*update.Verified, error) {
 	return f.u.Update(context.Background(), f.sim.Clock.Now())
 }
 
-func (f *fixture) mustUpdate(t testing.TB) *update.Repo {
+func (f *fixture) mustUpdate(t testing.TB) *update.Verified {
 	t.Helper()
 	repo, err := f.update()
 	if err != nil {

@@ -11,16 +11,6 @@ import (
 	"github.com/notary-go/notary/tuf"
 )
 
-// Size limits (v1 §4.6). Files whose length a trusted parent lists are
-// read up to exactly that length instead.
-const (
-	// MaxTimestampSize caps timestamp.json.
-	MaxTimestampSize int64 = 1 << 20
-	// MaxMetaSize caps any file of unknown length: root.json and the
-	// versioned roots of a rotation chain.
-	MaxMetaSize int64 = 100 << 20
-)
-
 // A Remote serves a collection's metadata files, as a notary server or a
 // static mirror of its files does. The Updater verifies everything a Remote
 // returns, so a Remote needs no trust of its own. Implementations must be

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"testing"
 	"testing/fstest"
+
+	"github.com/notary-go/notary/tuf"
 )
 
 func TestDirRemoteRefusesNonRegularFiles(t *testing.T) {
@@ -14,10 +16,10 @@ func TestDirRemoteRefusesNonRegularFiles(t *testing.T) {
 		"root.json":      {Mode: fs.ModeDir},
 	}
 	r := DirRemote(fsys)
-	if _, err := r.GetMeta(context.Background(), "timestamp", "", MaxTimestampSize); err == nil {
+	if _, err := r.GetMeta(context.Background(), "timestamp", "", tuf.MaxTimestampSize); err == nil {
 		t.Fatal("a named pipe was read as timestamp.json")
 	}
-	if _, err := r.GetMeta(context.Background(), "root", "", MaxMetaSize); !errors.Is(err, ErrNotFound) {
+	if _, err := r.GetMeta(context.Background(), "root", "", tuf.MaxRootSize); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a directory named root.json: err = %v, want ErrNotFound", err)
 	}
 }

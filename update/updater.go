@@ -75,18 +75,18 @@ func NewUpdater(opts Options) (*Updater, error) {
 //
 //  1. Root: the cached root is trusted as it is (expired is allowed, and
 //     then the newest root is fetched at once); with nothing cached,
-//     root.json (at most MaxMetaSize) is checked against Pin and cached. A
+//     root.json (at most tuf.MaxRootSize) is checked against Pin and cached. A
 //     404 there is ErrRepositoryNotExist.
 //  2. Timestamp: timestamp.json is always fetched (at most
-//     MaxTimestampSize). If the remote is unreachable or has none, a cached
-//     timestamp that is still valid is used instead, and Repo.Offline says
+//     tuf.MaxTimestampSize). If the remote is unreachable or has none, a cached
+//     timestamp that is still valid is used instead, and Verified.Offline says
 //     so.
 //  3. Snapshot: the cached copy when its bytes match the timestamp's
 //     hashes, else snapshot.<sha256>.json, at most the listed length.
 //  4. Targets, then delegations in pre-order, children in array order, for
 //     the roles the snapshot lists: from the cache when the bytes match,
 //     else <role>.<sha256>.json. A delegation that is expired, under-signed
-//     or malformed is skipped and recorded (Repo.Invalid); top-level
+//     or malformed is skipped and recorded (Verified.Invalid); top-level
 //     targets failing is fatal, as is any hash mismatch, rollback or
 //     download failure.
 //
@@ -96,7 +96,7 @@ func NewUpdater(opts Options) (*Updater, error) {
 // updated once through its rotation chain and the steps are retried once
 // (v1 §4.4 step 6); a failure that comes only from an unreachable remote
 // is not retried. When nothing changed, only timestamp.json is fetched.
-func (u *Updater) Update(ctx context.Context, now time.Time) (*Repo, error) {
+func (u *Updater) Update(ctx context.Context, now time.Time) (*Verified, error) {
 	remote := u.opts.Remote
 	if remote == nil {
 		remote = cacheOnly{}
@@ -108,9 +108,9 @@ func (u *Updater) Update(ctx context.Context, now time.Time) (*Repo, error) {
 // contacting the remote: for reading (listing targets) when the server is
 // unreachable. The cached timestamp, snapshot, targets and delegations
 // must all be present, match each other's hashes and be unexpired (v1
-// §4.7: a cached timestamp is used only while valid); Repo.Offline is
+// §4.7: a cached timestamp is used only while valid); Verified.Offline is
 // always set. Nothing cached is ErrNoTrustData.
-func (u *Updater) Load(ctx context.Context, now time.Time) (*Repo, error) {
+func (u *Updater) Load(ctx context.Context, now time.Time) (*Verified, error) {
 	return u.run(ctx, now, cacheOnly{})
 }
 
@@ -127,8 +127,8 @@ func (cacheOnly) GetVersionedRoot(context.Context, int64, int64) ([]byte, error)
 	return nil, errCacheOnly
 }
 
-// run is the state of one Update or Load call.
-type run struct {
+// A session is the state of one Update or Load call (Updater.run).
+type session struct {
 	u      *Updater
 	ctx    context.Context
 	now    time.Time
@@ -143,8 +143,8 @@ type run struct {
 	floored  map[string]bool // roles whose cached copy was tried as a floor in the current set
 }
 
-func (u *Updater) run(ctx context.Context, now time.Time, remote Remote) (*Repo, error) {
-	r := &run{
+func (u *Updater) run(ctx context.Context, now time.Time, remote Remote) (*Verified, error) {
+	r := &session{
 		u: u, ctx: ctx, now: now, remote: remote,
 		cache: map[string][]byte{}, read: map[string]bool{}, byHash: map[string][]byte{},
 	}
@@ -191,7 +191,7 @@ func retryable(err error) bool {
 	return !errors.Is(err, ErrOffline)
 }
 
-func (r *run) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
+func (r *session) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
 	set, err := NewTrustedSetFromCache(failed.Bytes(tuf.RoleRoot), r.now, r.u.opts.Pin, r.u.opts.GUN)
 	if err != nil {
 		return nil, &RetryError{Err: err, Cause: cause}
@@ -212,7 +212,7 @@ func (r *run) retry(failed *TrustedSet, cause error) (*TrustedSet, error) {
 
 // bootstrap starts the TrustedSet from the cached root, or from a first
 // download checked against the pin (v1 §4.4 step 1).
-func (r *run) bootstrap() (*TrustedSet, error) {
+func (r *session) bootstrap() (*TrustedSet, error) {
 	opts := r.u.opts
 	cached, err := r.cached(tuf.RoleRoot)
 	if err != nil {
@@ -227,7 +227,7 @@ func (r *run) bootstrap() (*TrustedSet, error) {
 		return set, nil
 	}
 	file := FileName(tuf.RoleRoot, "")
-	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	data, err := r.fetch(tuf.RoleRoot, "", tuf.MaxRootSize)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, &RoleError{Role: tuf.RoleRoot, File: file, Err: fmt.Errorf("%w: %w", ErrRepositoryNotExist, err)}
@@ -246,7 +246,7 @@ func (r *run) bootstrap() (*TrustedSet, error) {
 
 // setBaseFloors records the cached timestamp, snapshot and targets as
 // version floors before a root update.
-func (r *run) setBaseFloors(set *TrustedSet) error {
+func (r *session) setBaseFloors(set *TrustedSet) error {
 	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
 		if err := r.floor(set, role); err != nil {
 			return err
@@ -261,7 +261,7 @@ func (r *run) setBaseFloors(set *TrustedSet) error {
 // sets none: after a rotation, copies signed by the old keys are
 // forgotten. Callers skip this when the cached copy is the very file about
 // to be loaded, which cannot be below itself.
-func (r *run) floor(set *TrustedSet, role string) error {
+func (r *session) floor(set *TrustedSet, role string) error {
 	if r.floored[role] {
 		return nil
 	}
@@ -284,14 +284,14 @@ func (r *run) floor(set *TrustedSet, role string) error {
 // (v1 §3.5, §4.5), nor may the final root (TUF 5.3.10). It is cached,
 // and cached timestamp, snapshot or targets whose keys were rotated are
 // deleted (TUF 5.3.11).
-func (r *run) updateRoot(set *TrustedSet) error {
+func (r *session) updateRoot(set *TrustedSet) error {
 	had := map[string]bool{}
 	for _, role := range []string{tuf.RoleTimestamp, tuf.RoleSnapshot, tuf.RoleTargets} {
 		_, had[role] = set.Floor(role)
 	}
 	from := set.Root().Version
 	file := FileName(tuf.RoleRoot, "")
-	data, err := r.fetch(tuf.RoleRoot, "", MaxMetaSize)
+	data, err := r.fetch(tuf.RoleRoot, "", tuf.MaxRootSize)
 	if errors.Is(err, ErrNotFound) {
 		err = fmt.Errorf("%w: %w", ErrRepositoryNotExist, err)
 	}
@@ -327,14 +327,14 @@ func (r *run) updateRoot(set *TrustedSet) error {
 }
 
 // walkChain applies <v>.root.json for v in (from, to), then newest.
-func (r *run) walkChain(set *TrustedSet, from, to int64, newest []byte) error {
+func (r *session) walkChain(set *TrustedSet, from, to int64, newest []byte) error {
 	if to-from > r.u.opts.MaxRootRotations {
 		return &RootChainError{From: from, To: to, At: from + 1,
 			Err: fmt.Errorf("root.json claims version %d, more than %d rotations ahead", to, r.u.opts.MaxRootRotations)}
 	}
 	for v := from + 1; v < to; v++ {
 		file := VersionedRootName(v)
-		data, err := r.classify(file, MaxMetaSize)(r.remote.GetVersionedRoot(r.ctx, v, MaxMetaSize))
+		data, err := r.classify(file, tuf.MaxRootSize)(r.remote.GetVersionedRoot(r.ctx, v, tuf.MaxRootSize))
 		if err != nil {
 			return &RootChainError{From: from, To: to, At: v, Err: &RoleError{Role: tuf.RoleRoot, File: file, Err: err}}
 		}
@@ -356,7 +356,7 @@ func (r *run) walkChain(set *TrustedSet, from, to int64, newest []byte) error {
 }
 
 // attempt runs steps 2-4 of the workflow on set.
-func (r *run) attempt(set *TrustedSet) error {
+func (r *session) attempt(set *TrustedSet) error {
 	r.invalid = map[string]error{}
 	if err := r.timestamp(set); err != nil {
 		return err
@@ -372,10 +372,10 @@ func (r *run) attempt(set *TrustedSet) error {
 	return nil
 }
 
-func (r *run) timestamp(set *TrustedSet) error {
+func (r *session) timestamp(set *TrustedSet) error {
 	role := tuf.RoleTimestamp
 	file := FileName(role, "")
-	data, err := r.fetch(role, "", MaxTimestampSize)
+	data, err := r.fetch(role, "", tuf.MaxTimestampSize)
 	if err == nil {
 		if cached, cerr := r.cached(role); cerr != nil {
 			return cerr
@@ -420,7 +420,7 @@ func (r *run) timestamp(set *TrustedSet) error {
 // bytes. They are cached only once the targets walk has passed too
 // (attempt): a snapshot that hides a delegation is caught there, and
 // caching it first would make it the next run's trusted snapshot.
-func (r *run) snapshot(set *TrustedSet) ([]byte, error) {
+func (r *session) snapshot(set *TrustedSet) ([]byte, error) {
 	meta := set.Timestamp().Meta[tuf.RoleSnapshot]
 	return r.load(set, tuf.RoleSnapshot, meta, func(data []byte) error {
 		_, err := set.UpdateSnapshot(data)
@@ -433,7 +433,7 @@ func (r *run) snapshot(set *TrustedSet) ([]byte, error) {
 // with update. A cached copy that matches the hashes is byte for byte the
 // file the remote would send, so it is not fetched again if it fails. It
 // returns the verified bytes for the caller to cache.
-func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func([]byte) error) ([]byte, error) {
+func (r *session) load(set *TrustedSet, role string, meta tuf.FileMeta, update func([]byte) error) ([]byte, error) {
 	cached, err := r.cached(role)
 	if err != nil {
 		return nil, err
@@ -449,10 +449,11 @@ func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func(
 	}
 	hex := meta.SHA256Hex()
 	file := FileName(role, hex)
-	limit := meta.Length
-	if limit <= 0 {
-		limit = MaxMetaSize // no usable length: the hash check will refuse whatever comes
-	}
+	// The smaller of the claimed length and the role's limit: a forged
+	// parent claiming 2^40 bytes must not make us read them (issue 10
+	// item 4). Without a usable length the hash check refuses whatever
+	// comes.
+	limit := tuf.ReadLimit(role, meta.Length)
 	data, err := r.fetch(role, hex, limit)
 	if err != nil {
 		return nil, &RoleError{Role: role, File: file, Err: err}
@@ -465,7 +466,7 @@ func (r *run) load(set *TrustedSet, role string, meta tuf.FileMeta, update func(
 
 // targets loads targets, then the delegations in v1's pre-order (v1 §4.4
 // step 4, client downloadTargets).
-func (r *run) targets(set *TrustedSet) error {
+func (r *session) targets(set *TrustedSet) error {
 	snap := set.Snapshot()
 	data, err := r.load(set, tuf.RoleTargets, snap.Meta[tuf.RoleTargets], func(data []byte) error {
 		_, err := set.UpdateTargets(data)
@@ -534,7 +535,7 @@ func skippable(err error) bool {
 // fetch gets role's file from the remote, classifying errors. A
 // hash-addressed file already fetched in this run (before a retry) is not
 // fetched again: its name fixes its bytes.
-func (r *run) fetch(role, sha256hex string, maxSize int64) ([]byte, error) {
+func (r *session) fetch(role, sha256hex string, maxSize int64) ([]byte, error) {
 	name := FileName(role, sha256hex)
 	if data, ok := r.byHash[name]; ok && int64(len(data)) <= maxSize {
 		return data, nil
@@ -554,7 +555,7 @@ func mustHex(s string) []byte {
 // classify turns a Remote answer into data or an error of a known kind:
 // not found, too large (also enforced here, whatever the Remote did),
 // cancelled, or else offline.
-func (r *run) classify(file string, maxSize int64) func([]byte, error) ([]byte, error) {
+func (r *session) classify(file string, maxSize int64) func([]byte, error) ([]byte, error) {
 	return func(data []byte, err error) ([]byte, error) {
 		if err != nil {
 			switch {
@@ -578,7 +579,7 @@ func (r *run) classify(file string, maxSize int64) func([]byte, error) ([]byte, 
 }
 
 // cached reads role from the Cache once per run; nothing cached is nil.
-func (r *run) cached(role string) ([]byte, error) {
+func (r *session) cached(role string) ([]byte, error) {
 	if r.read[role] {
 		return r.cache[role], nil
 	}
@@ -598,7 +599,7 @@ func (r *run) cached(role string) ([]byte, error) {
 // against what this run read. A failure is only a warning: the data is
 // verified either way, and a conflict means another update got there
 // first.
-func (r *run) store(role string, data []byte) {
+func (r *session) store(role string, data []byte) {
 	if _, err := r.cached(role); err != nil {
 		r.warn(err)
 		return
@@ -614,10 +615,10 @@ func (r *run) store(role string, data []byte) {
 	r.cache[role] = slices.Clone(data)
 }
 
-func (r *run) warn(err error) { r.warnings = append(r.warnings, err) }
+func (r *session) warn(err error) { r.warnings = append(r.warnings, err) }
 
-func (r *run) result(set *TrustedSet) *Repo {
-	repo := &Repo{
+func (r *session) result(set *TrustedSet) *Verified {
+	repo := &Verified{
 		GUN:       r.u.opts.GUN,
 		Root:      set.Root(),
 		Timestamp: set.Timestamp(),

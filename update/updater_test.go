@@ -61,7 +61,7 @@ func TestUpdateColdCache(t *testing.T) {
 			t.Errorf("cached %s differs from the published file", role)
 		}
 		if !bytes.Equal(repo.Bytes(role), got) {
-			t.Errorf("Repo.Bytes(%s) differs from the cached file", role)
+			t.Errorf("Verified.Bytes(%s) differs from the cached file", role)
 		}
 	}
 	if repo.Offline != nil || len(repo.Warnings) != 0 {
@@ -399,7 +399,7 @@ func TestOffline(t *testing.T) {
 				t.Fatal(err)
 			}
 			if repo.Offline == nil || !errors.Is(repo.Offline, update.ErrOffline) {
-				t.Errorf("Repo.Offline = %v, want an *OfflineError", repo.Offline)
+				t.Errorf("Verified.Offline = %v, want an *OfflineError", repo.Offline)
 			}
 			if tc.notice && len(repo.Warnings) == 0 {
 				t.Error("no warning about the cached timestamp")
@@ -589,7 +589,7 @@ func TestDirRemote(t *testing.T) {
 		stale[name] = f
 	}
 	stale["snapshot.json"] = old["snapshot.json"]
-	huge := fstest.MapFS{"timestamp.json": &fstest.MapFile{Data: make([]byte, update.MaxTimestampSize+1)}}
+	huge := fstest.MapFS{"timestamp.json": &fstest.MapFile{Data: make([]byte, tuf.MaxTimestampSize+1)}}
 
 	tests := []struct {
 		name string

@@ -2,15 +2,15 @@ package update
 
 import "fmt"
 
-// Warnings of an update (Repo.Warnings): problems that did not stop it.
+// Warnings of an update (Verified.Warnings): problems that did not stop it.
 // Each is a typed value, so callers choose what to show with errors.As
-// instead of matching text. Besides these, Repo.Warnings can hold a
+// instead of matching text. Besides these, Verified.Warnings can hold a
 // *RoleError (a cached file ignored as a version floor) and the errors of
 // the Cache.
 
 // A SkippedDelegationWarning says that a delegation's metadata was
 // expired, under-signed or malformed and was skipped (v1 §4.4 step 4: the
-// role is treated as absent). Repo.Invalid lists the same roles.
+// role is treated as absent). Verified.Invalid lists the same roles.
 type SkippedDelegationWarning struct {
 	Role string
 	Err  error

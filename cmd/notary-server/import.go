@@ -7,20 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/notary-go/notary/internal/importcli"
 	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/storage/sqlstore"
-)
-
-// Environment variables the import reads DSNs from when the flags are not
-// given: a command line is visible to every user of the machine.
-const (
-	importFromURLEnv = "NOTARY_IMPORT_FROM_URL"
-	importToURLEnv   = "NOTARY_IMPORT_TO_URL"
 )
 
 const importV1Usage = `Usage: notary-server import-v1 -from-backend mysql|postgres [flags]
@@ -37,7 +28,7 @@ The destination is the database this server would use with the same
 -config and -data-dir (default: SQLite under ./notary-data), or -to-backend
 and -to-url. It must be a new database or schema, not the upstream one.
 
-DSNs may hold passwords: pass them in $` + importFromURLEnv + ` and $` + importToURLEnv + `
+DSNs may hold passwords: pass them in $` + importcli.FromURLEnv + ` and $` + importcli.ToURLEnv + `
 rather than on the command line. They are never printed.
 
 Verification statuses: ok; expired (verifies as of when its newest
@@ -52,47 +43,34 @@ Flags:
 func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("notary-server import-v1", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		fromBackend = fs.String("from-backend", "", "Upstream database engine: mysql or postgres (required)")
-		fromURL     = fs.String("from-url", "", "Upstream notary-server DSN, as its storage.db_url (default $"+importFromURLEnv+")")
-		toBackend   = fs.String("to-backend", "", "Destination engine: sqlite3, postgres or mysql (default: from -config)")
-		toURL       = fs.String("to-url", "", "Destination DSN or SQLite file (default $"+importToURLEnv+", or from -config)")
-		configFile  = fs.String("config", "", "This server's JSON config file: the destination is its storage section")
-		dataDir     = fs.String("data-dir", "", "Data directory, as for the server (default $"+dataDirEnv+" or ./"+defaultDataDir+")")
-		dryRun      = fs.Bool("dry-run", false, "Read and check everything, write nothing; verifies the source instead")
-		noVerify    = fs.Bool("no-verify", false, "Skip verifying the collections after the import")
-		sourceTZ    = fs.String("source-tz", "UTC", "Zone of the upstream database's zone-less times (e.g. Local, Europe/Berlin)")
-		batch       = fs.Int("batch", v1import.DefaultBatchSize, "Rows read from the source at a time")
-		quiet       = fs.Bool("quiet", false, "Print only failures and the summary, no progress")
-	)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, importV1Usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	var f importcli.Flags
+	f.Register(fs, importcli.Help{
+		Upstream:     "notary-server",
+		ToBackend:    " (default: from -config)",
+		ToURLDefault: ", or from -config",
+		Config:       "This server's JSON config file: the destination is its storage section",
+		DryRun:       "Read and check everything, write nothing; verifies the source instead",
+		SourceTZ:     "Local, Europe/Berlin",
+		Batch:        v1import.DefaultBatchSize,
+	})
+	dataDir := fs.String("data-dir", "", "Data directory, as for the server (default $"+dataDirEnv+" or ./"+defaultDataDir+")")
+	noVerify := fs.Bool("no-verify", false, "Skip verifying the collections after the import")
+	importcli.SetUsage(fs, stderr, importV1Usage)
+	if ok, err := importcli.Parse(fs, args); !ok {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
-	}
-	if err := importcli.RefuseFlagPasswords(fs, map[string]string{"from-url": importFromURLEnv, "to-url": importToURLEnv}); err != nil {
-		return err
-	}
-	loc, err := importcli.CheckSource(*fromBackend, fromURL, importFromURLEnv, *sourceTZ)
+	loc, err := importcli.CheckSource(f.FromBackend, &f.FromURL, importcli.FromURLEnv, f.SourceTZ)
 	if err != nil {
 		return err
 	}
-	backend, dsn, err := importV1Dest(*toBackend, *toURL, *configFile, *dataDir)
+	backend, dsn, err := importV1Dest(f.ToBackend, f.ToURL, f.ConfigFile, *dataDir)
 	if err != nil {
 		return err
 	}
+	ends := importcli.Ends{FromBackend: f.FromBackend, FromURL: f.FromURL, Backend: backend, DSN: dsn, DryRun: f.DryRun}
+	ends.Print(stdout)
 
-	importcli.PrintEnds(stdout, *fromBackend, *fromURL, backend, dsn, *dryRun)
-
-	src, d, err := importcli.OpenSource(ctx, *fromBackend, *fromURL)
+	src, d, err := importcli.OpenSource(ctx, f.FromBackend, f.FromURL)
 	if err != nil {
 		return err
 	}
@@ -101,94 +79,92 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	dst, dd, err := importcli.OpenDest(ctx, backend, dsn, *dryRun)
+	dst, dd, err := importcli.OpenDest(ctx, backend, dsn, f.DryRun)
 	if err != nil {
 		return err
 	}
 	defer dst.Close()
-	if !*dryRun {
+	if !f.DryRun {
 		if err := sqlstore.Migrate(ctx, dst, dd); err != nil {
 			return fmt.Errorf("destination: %w", v1import.Redact(err, backend, dsn))
 		}
 	}
 
-	prog := importV1Progress(stderr, *quiet)
-	rep, ierr := v1import.Import(ctx, v1import.Options{Source: source, Dest: dst, DestDialect: dd, DryRun: *dryRun, BatchSize: *batch, Progress: prog})
+	prog := importV1Progress(stderr, f.Quiet)
+	rep, ierr := v1import.Import(ctx, v1import.Options{Source: source, Dest: dst, DestDialect: dd, DryRun: f.DryRun, BatchSize: f.Batch, Progress: prog})
 	if rep != nil {
 		importV1PrintReport(stdout, rep)
 	}
 	if ierr != nil && !errors.Is(ierr, v1import.ErrConflict) {
-		return v1import.Redact(v1import.Redact(ierr, *fromBackend, *fromURL), backend, dsn)
+		return ends.Redact(ierr)
 	}
 
 	failed := 0
 	if !*noVerify && rep != nil {
-		var guns []string
-		for _, g := range rep.GUNs {
-			if g.Err == nil {
-				guns = append(guns, g.GUN)
-			}
-		}
 		var reader v1import.Reader = source
-		what := "imported"
-		if *dryRun {
-			what = "source"
-		} else {
+		if !f.DryRun {
 			st, err := sqlstore.Open(ctx, dst, dd, sqlstore.Options{SkipMigrate: true})
 			if err != nil {
 				return fmt.Errorf("destination: %w", err)
 			}
 			reader = st // closing it would close dst, which the defer does
 		}
-		now := time.Now()
-		fmt.Fprintf(stdout, "verifying %d %s collections at %s:\n", len(guns), what, now.UTC().Format(time.RFC3339))
-		counts := map[v1import.Status]int{}
-		for _, r := range v1import.VerifyAll(ctx, reader, guns, now, prog) {
-			counts[r.Status]++
-			if r.Status == v1import.StatusFailed {
-				failed++
-			}
-			if !*quiet || r.Status != v1import.StatusOK {
-				fmt.Fprintf(stdout, "  %s\n", r)
-				for _, w := range r.Warnings {
-					fmt.Fprintf(stdout, "    warning: %s\n", w)
-				}
+		failed = importV1Verify(ctx, stdout, reader, rep, f, prog)
+	}
+	return importcli.Outcome(ierr, failed, "collection(s) failed verification", "")
+}
+
+// importV1Verify verifies every imported collection of rep as read from
+// reader (the destination, or the source on a dry run), prints the
+// results and returns how many failed.
+func importV1Verify(ctx context.Context, stdout io.Writer, reader v1import.Reader, rep *v1import.Report, f importcli.Flags, prog func(v1import.Progress)) int {
+	var guns []string
+	for _, g := range rep.GUNs {
+		if g.Err == nil {
+			guns = append(guns, g.GUN)
+		}
+	}
+	what := "imported"
+	if f.DryRun {
+		what = "source"
+	}
+	now := time.Now()
+	fmt.Fprintf(stdout, "verifying %d %s collections at %s:\n", len(guns), what, now.UTC().Format(time.RFC3339))
+	failed := 0
+	counts := map[v1import.Status]int{}
+	for _, r := range v1import.VerifyAll(ctx, reader, guns, now, prog) {
+		counts[r.Status]++
+		if r.Status == v1import.StatusFailed {
+			failed++
+		}
+		if !f.Quiet || r.Status != v1import.StatusOK {
+			fmt.Fprintf(stdout, "  %s\n", r)
+			for _, w := range r.Warnings {
+				fmt.Fprintf(stdout, "    warning: %s\n", w)
 			}
 		}
-		fmt.Fprintf(stdout, "verification: %d ok, %d expired, %d failed\n", counts[v1import.StatusOK], counts[v1import.StatusExpired], counts[v1import.StatusFailed])
 	}
-	switch {
-	case ierr != nil && failed > 0:
-		return fmt.Errorf("%v; and %d collection(s) failed verification", ierr, failed)
-	case ierr != nil:
-		return ierr
-	case failed > 0:
-		return fmt.Errorf("%d collection(s) failed verification", failed)
-	}
-	return nil
+	fmt.Fprintf(stdout, "verification: %d ok, %d expired, %d failed\n", counts[v1import.StatusOK], counts[v1import.StatusExpired], counts[v1import.StatusFailed])
+	return failed
 }
 
 // importV1Dest resolves the destination: explicit flags, else the storage
 // this server would use with the same config file and data directory.
 func importV1Dest(backend, dsn, configFile, dataDir string) (string, string, error) {
 	if dsn == "" {
-		dsn = os.Getenv(importToURLEnv)
+		dsn = os.Getenv(importcli.ToURLEnv)
 	}
 	if backend != "" {
 		if configFile != "" {
 			return "", "", errors.New("give either -config or -to-backend, not both")
 		}
-		switch strings.ToLower(backend) {
-		case "sqlite", "sqlite3":
-			backend = "sqlite3"
-		case "postgres", "postgresql":
-			backend = "postgres"
-		case "mysql":
-		default:
+		b, ok := importcli.DestBackend(backend)
+		if !ok {
 			return "", "", fmt.Errorf("-to-backend %q: want sqlite3, postgres or mysql", backend)
 		}
+		backend = b
 		if dsn == "" {
-			return "", "", fmt.Errorf("-to-backend %s needs -to-url (or $%s)", backend, importToURLEnv)
+			return "", "", fmt.Errorf("-to-backend %s needs -to-url (or $%s)", backend, importcli.ToURLEnv)
 		}
 		return backend, dsn, nil
 	}
@@ -222,31 +198,20 @@ func importV1Progress(w io.Writer, quiet bool) func(v1import.Progress) {
 	if quiet {
 		return nil
 	}
-	var (
-		mu   sync.Mutex
-		last = map[string]time.Time{}
-	)
+	show := importcli.Throttle(time.Now)
 	return func(p v1import.Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		done := p.Total > 0 && p.Done == p.Total
-		if !done && time.Since(last[p.Phase]) < time.Second {
-			return
-		}
-		last[p.Phase] = time.Now()
-		if p.Total > 0 {
-			fmt.Fprintf(w, "%s: %d/%d %s\n", p.Phase, p.Done, p.Total, p.Item)
-		} else {
-			fmt.Fprintf(w, "%s: %d rows (%s)\n", p.Phase, p.Done, p.Item)
-		}
+		show(p.Phase, p.Total > 0 && p.Done == p.Total, func() {
+			if p.Total > 0 {
+				fmt.Fprintf(w, "%s: %d/%d %s\n", p.Phase, p.Done, p.Total, p.Item)
+			} else {
+				fmt.Fprintf(w, "%s: %d rows (%s)\n", p.Phase, p.Done, p.Item)
+			}
+		})
 	}
 }
 
 func importV1PrintReport(w io.Writer, rep *v1import.Report) {
-	verb := "imported"
-	if rep.DryRun {
-		verb = "to import"
-	}
+	verb := importcli.Verb(rep.DryRun)
 	f, c := rep.Files, rep.Changes
 	fmt.Fprintf(w, "collections: %d (%d not imported)\n", len(rep.GUNs), len(rep.Failed()))
 	fmt.Fprintf(w, "files: %d in the source, %d %s, %d already present, %d conflicting; %d soft-deleted rows skipped\n",

@@ -60,6 +60,11 @@ Keys are encrypted with $NOTARY_SERVER_KEY_PASSPHRASE; if it is unset, a
 random passphrase is generated on first start and kept (mode 0600) in
 key-passphrase beside the SQLite database.
 
+With -tls-auto it serves HTTPS instead (the Docker CLI refuses a plain
+HTTP trust server): it makes a local CA and a certificate for localhost,
+127.0.0.1 and ::1 in <data-dir>/tls (keys 0600), keeps them across
+restarts, and prints the commands that make notary and Docker trust it.
+
 Config file (JSON, v0.7.0's format). Relative paths in it (certificates,
 CA files, a SQLite storage.db_url, auth.options' rootcertbundle and path)
 are relative to the config file's directory, wherever the server is
@@ -91,6 +96,8 @@ does not read are logged as warnings; a section or key of the wrong type
   auth.options                token: realm, service, issuer, rootcertbundle;
                               htpasswd: realm, path (see docs/docker.md)
 
+Flags take one dash or two (-config or --config, -config=FILE too).
+
 Flags:
 `
 
@@ -101,6 +108,7 @@ type flags struct {
 	logFormat string
 	bootstrap bool
 	version   bool
+	tlsAuto   bool
 }
 
 func main() {
@@ -126,6 +134,7 @@ func run(args []string, stderr io.Writer, lookup func(string) (string, bool)) in
 	fs.StringVar(&f.logFormat, "logf", "json", "Log format: json or logfmt (text)")
 	fs.BoolVar(&f.bootstrap, "bootstrap", false, "Create or migrate the database schema, then exit")
 	fs.BoolVar(&f.version, "version", false, "Print the version and exit")
+	fs.BoolVar(&f.tlsAuto, "tls-auto", false, "Serve HTTPS with a local CA and a certificate for localhost, made and kept in <data-dir>/tls, and print how to trust it")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
@@ -144,7 +153,9 @@ func run(args []string, stderr io.Writer, lookup func(string) (string, bool)) in
 		fmt.Fprintf(stderr, "notary-server Version: %s, Go version: %s\n", version, runtime.Version())
 		return 0
 	}
-	if err := serve(f, stderr, lookup); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, f, stderr, lookup); err != nil {
 		fmt.Fprintf(stderr, "notary-server: %v\n", err)
 		return 1
 	}
@@ -162,7 +173,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // parseLevel accepts logrus's level names, as v1's logging.level does.
 func parseLevel(s string) (slog.Level, error) { return daemon.ParseLevel(s) }
 
-func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error {
+func serve(ctx context.Context, f flags, stderr io.Writer, lookup func(string) (string, bool)) error {
 	dataDir := f.dataDir
 	if dataDir == "" {
 		if v, ok := lookup(dataDirEnv); ok && v != "" {
@@ -189,12 +200,21 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 		log.Warn("ignoring unknown config key", "key", k, "config", f.config)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	// TLS first: a certificate that does not load stops the server before
 	// it touches any state.
 	var tlsConfig *tls.Config
+	var onListen func(net.Addr)
+	if f.tlsAuto {
+		if cfg.tlsCert != "" {
+			return errors.New("-tls-auto and server.tls_cert_file both given: choose one")
+		}
+		a, err := ensureAutoTLS(cfg.dataDir, time.Now())
+		if err != nil {
+			return err
+		}
+		cfg.tlsCert, cfg.tlsKey = a.certFile, a.keyFile
+		onListen = func(addr net.Addr) { printTrustHelp(stderr, a, addr) }
+	}
 	if cfg.tlsCert != "" {
 		if tlsConfig, err = serverTLS(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
 			return err
@@ -251,7 +271,7 @@ func serve(f flags, stderr io.Writer, lookup func(string) (string, bool)) error 
 	// Expiry gauges, warnings and ahead-of-time timestamp renewal
 	// (docs/expiry.md); stops with ctx.
 	go srv.WatchExpiry(ctx, server.ExpiryWatchOptions{})
-	return listenAndServe(ctx, cfg, srv, tlsConfig, log)
+	return listenAndServe(ctx, cfg, srv, tlsConfig, log, onListen)
 }
 
 // openedStore is the storage openStore opened.
@@ -481,7 +501,10 @@ func serverTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 	return c, nil
 }
 
-func listenAndServe(ctx context.Context, cfg *config, h http.Handler, tlsConfig *tls.Config, log *slog.Logger) error {
+// listenAndServe serves h on cfg.addr; onListen (if not nil) is told the
+// address once the listener is open (-tls-auto's instructions name the
+// real port).
+func listenAndServe(ctx context.Context, cfg *config, h http.Handler, tlsConfig *tls.Config, log *slog.Logger, onListen func(net.Addr)) error {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -500,7 +523,10 @@ func listenAndServe(ctx context.Context, cfg *config, h http.Handler, tlsConfig 
 		ln = tls.NewListener(ln, tlsConfig)
 		log.Info("listening with TLS", "addr", ln.Addr().String())
 	} else {
-		log.Warn("listening on plain HTTP: no server.tls_cert_file/tls_key_file configured; clients must use http:// and nothing protects the traffic", "addr", ln.Addr().String())
+		log.Warn("listening on plain HTTP: no server.tls_cert_file/tls_key_file configured (or -tls-auto); clients must use http:// and nothing protects the traffic; for Docker, use -tls-auto", "addr", ln.Addr().String())
+	}
+	if onListen != nil {
+		onListen(ln.Addr())
 	}
 	return daemon.Run(ctx, hs, ln, func() { log.Info("shutting down") })
 }

@@ -2,26 +2,18 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/notary-go/notary/internal/importcli"
 	"github.com/notary-go/notary/internal/v1import"
 	"github.com/notary-go/notary/signer/keydb"
 	keyimport "github.com/notary-go/notary/signer/keydb/v1import"
-)
-
-// Environment variables the import reads DSNs from when the flags are not
-// given: a command line is visible to every user of the machine.
-const (
-	importV1FromURLEnv = "NOTARY_IMPORT_FROM_URL"
-	importV1ToURLEnv   = "NOTARY_IMPORT_TO_URL"
 )
 
 const importV1SignerUsage = `Usage: notary-signer import-v1 -from-backend mysql|postgres [flags]
@@ -43,7 +35,7 @@ v0.7.0 MySQL or PostgreSQL database in place; import to move the keys.)
 The destination is -to-backend and -to-url, or the key database the
 signer config file given with -config names (storage.backend, db_url).
 
-DSNs may hold passwords: pass them in $` + importV1FromURLEnv + ` and $` + importV1ToURLEnv + `
+DSNs may hold passwords: pass them in $` + importcli.FromURLEnv + ` and $` + importcli.ToURLEnv + `
 rather than on the command line. They are never printed.
 
 Flags:
@@ -57,50 +49,40 @@ func init() { importV1 = runImportV1 }
 func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("notary-signer import-v1", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		fromBackend = fs.String("from-backend", "", "Upstream database engine: mysql or postgres (required)")
-		fromURL     = fs.String("from-url", "", "Upstream notary-signer DSN, as its storage.db_url (default $"+importV1FromURLEnv+")")
-		toBackend   = fs.String("to-backend", "", "Destination engine: sqlite3, postgres or mysql")
-		toURL       = fs.String("to-url", "", "Destination DSN or SQLite file (default $"+importV1ToURLEnv+")")
-		configFile  = fs.String("config", "", "Signer JSON config file: the destination is its storage.backend and storage.db_url")
-		dryRun      = fs.Bool("dry-run", false, "Read and check everything, write nothing; checks the keys in the source instead")
-		noCheck     = fs.Bool("no-check", false, "Skip decrypting the imported keys")
-		sourceTZ    = fs.String("source-tz", "UTC", "Zone of the upstream database's zone-less times (e.g. Local)")
-		batch       = fs.Int("batch", keyimport.DefaultBatchSize, "Rows read from the source at a time")
-		quiet       = fs.Bool("quiet", false, "Print only failures and the summary, no progress")
-	)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, importV1SignerUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	var f importcli.Flags
+	f.Register(fs, importcli.Help{
+		Upstream: "notary-signer",
+		Config:   "Signer JSON config file: the destination is its storage.backend and storage.db_url",
+		DryRun:   "Read and check everything, write nothing; checks the keys in the source instead",
+		SourceTZ: "Local",
+		Batch:    keyimport.DefaultBatchSize,
+	})
+	noCheck := fs.Bool("no-check", false, "Skip decrypting the imported keys")
+	importcli.SetUsage(fs, stderr, importV1SignerUsage)
+	if ok, err := importcli.Parse(fs, args); !ok {
+		var fe *importcli.FlagError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("%w: %v", errUsage, fe.Err)
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
-	}
-	if err := importcli.RefuseFlagPasswords(fs, map[string]string{"from-url": importV1FromURLEnv, "to-url": importV1ToURLEnv}); err != nil {
 		return err
 	}
-	loc, err := importcli.CheckSource(*fromBackend, fromURL, importV1FromURLEnv, *sourceTZ)
+	loc, err := importcli.CheckSource(f.FromBackend, &f.FromURL, importcli.FromURLEnv, f.SourceTZ)
 	if err != nil {
 		return err
 	}
-	backend, dsn, err := importV1SignerDest(*toBackend, *toURL, *configFile)
+	backend, dsn, err := importV1SignerDest(f.ToBackend, f.ToURL, f.ConfigFile)
 	if err != nil {
 		return err
 	}
-	importcli.PrintEnds(stdout, *fromBackend, *fromURL, backend, dsn, *dryRun)
+	ends := importcli.Ends{FromBackend: f.FromBackend, FromURL: f.FromURL, Backend: backend, DSN: dsn, DryRun: f.DryRun}
+	ends.Print(stdout)
 
-	src, sd, err := importcli.OpenSource(ctx, *fromBackend, *fromURL)
+	src, sd, err := importcli.OpenSource(ctx, f.FromBackend, f.FromURL)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, dd, err := importcli.OpenDest(ctx, backend, dsn, *dryRun)
+	dst, dd, err := importcli.OpenDest(ctx, backend, dsn, f.DryRun)
 	if err != nil {
 		return err
 	}
@@ -108,30 +90,17 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	srcDialect, dstDialect := keydb.Dialect(sd), keydb.Dialect(dd)
 
 	var prog func(keyimport.Progress)
-	if !*quiet {
-		var (
-			mu   sync.Mutex
-			last time.Time
-		)
+	if !f.Quiet {
+		show := importcli.Throttle(time.Now)
 		prog = func(p keyimport.Progress) {
-			mu.Lock()
-			defer mu.Unlock()
-			if p.Done != p.Total && time.Since(last) < time.Second {
-				return
-			}
-			last = time.Now()
-			fmt.Fprintf(stderr, "%s: %d/%d\n", p.Phase, p.Done, p.Total)
+			show(p.Phase, p.Done == p.Total, func() { fmt.Fprintf(stderr, "%s: %d/%d\n", p.Phase, p.Done, p.Total) })
 		}
 	}
 	rep, ierr := keyimport.Import(ctx, keyimport.Options{Source: src, SourceDialect: srcDialect, SourceLocation: loc,
-		Dest: dst, DestDialect: dstDialect, DryRun: *dryRun, BatchSize: *batch, Progress: prog})
+		Dest: dst, DestDialect: dstDialect, DryRun: f.DryRun, BatchSize: f.Batch, Progress: prog})
 	if rep != nil {
-		verb := "imported"
-		if rep.DryRun {
-			verb = "to import"
-		}
 		fmt.Fprintf(stdout, "keys: %d in the source, %d %s (%d of them soft-deleted), %d already present (%d with last_used brought forward), %d conflicting\n",
-			rep.Source, rep.Imported, verb, rep.SoftDeleted, rep.Present, rep.Updated, len(rep.Conflicts))
+			rep.Source, rep.Imported, importcli.Verb(rep.DryRun), rep.SoftDeleted, rep.Present, rep.Updated, len(rep.Conflicts))
 		for _, c := range rep.Conflicts {
 			fmt.Fprintf(stdout, "  not imported: %v\n", c)
 		}
@@ -140,40 +109,46 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	if ierr != nil && !errors.Is(ierr, keyimport.ErrConflict) {
-		return v1import.Redact(v1import.Redact(ierr, *fromBackend, *fromURL), backend, dsn)
+		return ends.Redact(ierr)
 	}
 
 	failed := 0
 	if !*noCheck && rep != nil {
-		check, where := keyimport.Check, "imported"
 		db, d := dst, dstDialect
-		if *dryRun {
-			check, where, db, d = keyimport.CheckSource, "source", src, srcDialect
+		if f.DryRun {
+			db, d = src, srcDialect
 		}
-		fmt.Fprintf(stdout, "decrypting %d live %s keys with the NOTARY_SIGNER_<ALIAS> passphrases:\n", len(rep.Live), where)
-		res, err := check(ctx, db, d, rep.Live, nil, prog)
-		if err != nil {
+		if failed, err = importV1Check(ctx, stdout, db, d, rep, f, prog); err != nil {
 			return fmt.Errorf("checking keys: %w", v1import.Redact(err, backend, dsn))
 		}
-		for _, g := range res {
-			if !g.OK() {
-				failed++
-			}
-			if !*quiet || !g.OK() {
-				fmt.Fprintf(stdout, "  %s\n", g)
-			}
+	}
+	return importcli.Outcome(ierr, failed, "GUN(s) have keys that cannot be used", " (set the NOTARY_SIGNER_<ALIAS> passphrases named above)")
+}
+
+// importV1Check decrypts the live keys of rep in db (the destination, or
+// the source on a dry run) with this environment's passphrases, prints
+// the result per GUN and returns how many GUNs have unusable keys.
+func importV1Check(ctx context.Context, stdout io.Writer, db *sql.DB, d keydb.Dialect, rep *keyimport.Report, f importcli.Flags, prog func(keyimport.Progress)) (int, error) {
+	check, where := keyimport.Check, "imported"
+	if f.DryRun {
+		check, where = keyimport.CheckSource, "source"
+	}
+	fmt.Fprintf(stdout, "decrypting %d live %s keys with the NOTARY_SIGNER_<ALIAS> passphrases:\n", len(rep.Live), where)
+	res, err := check(ctx, db, d, rep.Live, nil, prog)
+	if err != nil {
+		return 0, err
+	}
+	failed := 0
+	for _, g := range res {
+		if !g.OK() {
+			failed++
 		}
-		fmt.Fprintf(stdout, "check: %d GUNs ok, %d failed\n", len(res)-failed, failed)
+		if !f.Quiet || !g.OK() {
+			fmt.Fprintf(stdout, "  %s\n", g)
+		}
 	}
-	switch {
-	case ierr != nil && failed > 0:
-		return fmt.Errorf("%v; and %d GUN(s) have keys that cannot be used", ierr, failed)
-	case ierr != nil:
-		return ierr
-	case failed > 0:
-		return fmt.Errorf("%d GUN(s) have keys that cannot be used (set the NOTARY_SIGNER_<ALIAS> passphrases named above)", failed)
-	}
-	return nil
+	fmt.Fprintf(stdout, "check: %d GUNs ok, %d failed\n", len(res)-failed, failed)
+	return failed, nil
 }
 
 // importV1SignerDest resolves the destination from the flags, or from the
@@ -182,7 +157,7 @@ func runImportV1(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // SQLite file beside the config).
 func importV1SignerDest(backend, dsn, configFile string) (string, string, error) {
 	if dsn == "" {
-		dsn = os.Getenv(importV1ToURLEnv)
+		dsn = os.Getenv(importcli.ToURLEnv)
 	}
 	if configFile != "" {
 		if backend != "" {
@@ -201,19 +176,16 @@ func importV1SignerDest(backend, dsn, configFile string) (string, string, error)
 		}
 		backend, dsn = cfg.backend, cfg.dbURL
 	}
-	switch strings.ToLower(backend) {
-	case "sqlite", "sqlite3":
-		backend = "sqlite3"
-	case "postgres", "postgresql":
-		backend = "postgres"
-	case "mysql":
-	case "":
+	if backend == "" {
 		return "", "", errors.New("no destination: set -to-backend and -to-url, or -config")
-	default:
+	}
+	b, ok := importcli.DestBackend(backend)
+	if !ok {
 		return "", "", fmt.Errorf("destination backend %q: want sqlite3, postgres or mysql", backend)
 	}
+	backend = b
 	if dsn == "" {
-		return "", "", fmt.Errorf("the %s destination needs a DSN (-to-url or $%s)", backend, importV1ToURLEnv)
+		return "", "", fmt.Errorf("the %s destination needs a DSN (-to-url or $%s)", backend, importcli.ToURLEnv)
 	}
 	return backend, dsn, nil
 }

@@ -89,6 +89,8 @@ Signals: SIGTERM or SIGINT stop it gracefully (health turns NOT_SERVING,
 calls in flight finish, at most 10s); SIGUSR1 / SIGUSR2 raise / lower the
 log level.
 
+Flags take one dash or two (-config or --config, -config=FILE too).
+
 Flags:
 `
 

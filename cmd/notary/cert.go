@@ -32,13 +32,16 @@ type certFlags struct {
 func (a *app) certCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "cert", Short: "Operates on root certificates.",
 		Long: "Operations on the root certificates trusted for each collection: those of the root cached in the trust directory, which pins trust in the collection."}
-	cmd.AddCommand(&cobra.Command{
+	var format string
+	list := &cobra.Command{
 		Use:   "list [ GUN ... ]",
 		Short: "Lists trusted root certificates.",
 		Long:  "Lists the root certificates trusted for every collection cached in the trust directory, or for the given GUNs. The ID is the one trust_pinning.certs takes.",
 		Args:  cobra.ArbitraryArgs,
-		RunE:  func(c *cobra.Command, args []string) error { return a.certList(c, args) },
-	})
+		RunE:  func(c *cobra.Command, args []string) error { return a.certList(c, format, args) },
+	}
+	addOutputFlag(list, &format)
+	cmd.AddCommand(list)
 	f := &certFlags{}
 	rm := &cobra.Command{
 		Use:   "remove [ certID ]",
@@ -130,10 +133,16 @@ func cachedGUNs(trustDir string) ([]string, error) {
 	return guns, err
 }
 
-func (a *app) certList(cmd *cobra.Command, args []string) error {
+func (a *app) certList(cmd *cobra.Command, format string, args []string) error {
+	if err := checkFormat(format); err != nil {
+		return err
+	}
 	certs, err := a.cachedRootCerts(args)
 	if err != nil {
 		return err
+	}
+	if format == formatJSON {
+		return printCertsJSON(certs, a.now(), a.stdout)
 	}
 	fmt.Fprintln(a.stdout)
 	if len(certs) == 0 {

@@ -29,9 +29,11 @@ func (a *app) delegationCommand() *cobra.Command {
 		cmd.AddCommand(c)
 		return c
 	}
-	sub("list [ GUN ]", "Lists delegations for the Global Unique Name.",
+	var format string
+	list := sub("list [ GUN ]", "Lists delegations for the Global Unique Name.",
 		"Lists all delegations known to notary for a specific Global Unique Name.",
-		func(c *cobra.Command, args []string) error { return a.delegationsList(c, args) })
+		func(c *cobra.Command, args []string) error { return a.delegationsList(c, format, args) })
+	addOutputFlag(list, &format)
 
 	pf := &delegationFlags{}
 	purge := sub("purge [ GUN ]", "Remove KeyID(s) from all delegation roles in the given GUN.",
@@ -59,9 +61,12 @@ func (a *app) delegationCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) delegationsList(cmd *cobra.Command, args []string) error {
+func (a *app) delegationsList(cmd *cobra.Command, format string, args []string) error {
 	if len(args) != 1 {
 		return usageError("Please provide a Global Unique Name as an argument to list")
+	}
+	if err := checkFormat(format); err != nil {
+		return err
 	}
 	gun := args[0]
 	repo, err := a.repoFor(gun, readOnly, true)
@@ -71,6 +76,9 @@ func (a *app) delegationsList(cmd *cobra.Command, args []string) error {
 	roles, err := repo.GetDelegationRoles(cmd.Context())
 	if err != nil {
 		return fmt.Errorf("Error retrieving delegation roles for repository %s: %w", gun, err)
+	}
+	if format == formatJSON {
+		return printRolesJSON(roles, a.stdout)
 	}
 	fmt.Fprintln(a.stdout)
 	prettyPrintRoles(roles, a.stdout, "delegations")

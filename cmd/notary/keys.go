@@ -45,8 +45,10 @@ func (a *app) keyCommand() *cobra.Command {
 		cmd.AddCommand(c)
 		return c
 	}
-	sub("list", "Lists keys.", "Lists all keys known to notary.",
-		func(c *cobra.Command, args []string) error { return a.keysList(c, args) })
+	var format string
+	list := sub("list", "Lists keys.", "Lists all keys known to notary.",
+		func(c *cobra.Command, args []string) error { return a.keysList(c, format, args) })
+	addOutputFlag(list, &format)
 
 	gen := sub("generate [ algorithm ]", "Generates a new key with a given algorithm.",
 		"Generates a new key with a given algorithm. If a `--output` file name is provided, two files will be written, <output>.pem and <output>-key.pem, containing the public and private keys respectively (the key will not be stored in Notary's key storage). If no `--role` is provided, \"root\" will be assumed.",
@@ -100,9 +102,12 @@ func (a *app) fileStore() (*keystore.FileStore, *settings, error) {
 	return ks, s, nil
 }
 
-func (a *app) keysList(cmd *cobra.Command, args []string) error {
+func (a *app) keysList(cmd *cobra.Command, format string, args []string) error {
 	if len(args) > 0 {
 		return usageError("key list takes no arguments")
+	}
+	if err := checkFormat(format); err != nil {
+		return err
 	}
 	routed, err := a.routedStore()
 	if err != nil {
@@ -112,6 +117,9 @@ func (a *app) keysList(cmd *cobra.Command, args []string) error {
 		located, err := routed.Locations(cmd.Context())
 		if err != nil {
 			return err
+		}
+		if format == formatJSON {
+			return printKeyRowsJSON(locatedKeyRows(located), a.stdout)
 		}
 		fmt.Fprintln(a.stdout)
 		prettyPrintLocatedKeys(located, a.stdout)
@@ -125,6 +133,9 @@ func (a *app) keysList(cmd *cobra.Command, args []string) error {
 	infos, err := ks.List(cmd.Context())
 	if err != nil {
 		return err
+	}
+	if format == formatJSON {
+		return printKeyRowsJSON(keyInfoRows(infos, filepath.Join(s.TrustDir, keystore.PrivateDir)), a.stdout)
 	}
 	fmt.Fprintln(a.stdout)
 	prettyPrintKeys(infos, filepath.Join(s.TrustDir, keystore.PrivateDir), a.stdout)

@@ -209,9 +209,13 @@ func prettyPrintLocatedKeys(located []keystore.LocatedKey, w io.Writer) {
 		fmt.Fprint(w, "No signing keys found.\n")
 		return
 	}
+	printKeyRows(locatedKeyRows(located), w)
+}
+
+func locatedKeyRows(located []keystore.LocatedKey) []keyRow {
 	rows := make([]keyRow, 0, len(located))
 	for _, l := range located {
 		rows = append(rows, keyRow{role: l.Role, gun: l.GUN, id: l.ID, location: l.Location})
 	}
-	printKeyRows(rows, w)
+	return rows
 }

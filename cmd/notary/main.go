@@ -176,6 +176,9 @@ func (a *app) rootCommand() *cobra.Command {
 	})
 	a.addTUFCommands(root)
 	root.AddCommand(a.keyCommand(), a.delegationCommand(), a.certCommand(), a.imageCommand(), a.expiryCommand(), a.resignCommand())
+	a.addBridgeCommands(root)
+	root.AddCommand(a.completionCommand(root))
+	a.addGUNCompletion(root)
 	return root
 }
 

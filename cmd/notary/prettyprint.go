@@ -68,15 +68,30 @@ func prettyPrintKeys(infos []keystore.KeyInfo, location string, w io.Writer) {
 		fmt.Fprint(w, "No signing keys found.\n")
 		return
 	}
+	printKeyRows(keyInfoRows(infos, location), w)
+}
+
+func keyInfoRows(infos []keystore.KeyInfo, location string) []keyRow {
 	rows := make([]keyRow, 0, len(infos))
 	for _, ki := range infos {
 		rows = append(rows, keyRow{role: ki.Role, gun: ki.GUN, id: ki.ID, location: location})
 	}
-	printKeyRows(rows, w)
+	return rows
 }
 
 // printKeyRows sorts and prints `key list` rows.
 func printKeyRows(rows []keyRow, w io.Writer) {
+	sortKeyRows(rows)
+	tw := initTabWriter([]string{"ROLE", "GUN", "KEY ID", "LOCATION"}, w)
+	for _, r := range rows {
+		fmt.Fprintf(tw, fourItemRow, r.role, truncateWithEllipsis(r.gun, maxGUNWidth, true), r.id, truncateWithEllipsis(r.location, maxLocWidth, true))
+	}
+	tw.Flush()
+}
+
+// sortKeyRows orders `key list` rows root first, then by GUN, role, ID
+// and location (v1 keyInfoSorter).
+func sortKeyRows(rows []keyRow) {
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		if a.role != b.role {
@@ -94,11 +109,6 @@ func printKeyRows(rows []keyRow, w io.Writer) {
 		}
 		return false
 	})
-	tw := initTabWriter([]string{"ROLE", "GUN", "KEY ID", "LOCATION"}, w)
-	for _, r := range rows {
-		fmt.Fprintf(tw, fourItemRow, r.role, truncateWithEllipsis(r.gun, maxGUNWidth, true), r.id, truncateWithEllipsis(r.location, maxLocWidth, true))
-	}
-	tw.Flush()
 }
 
 // prettyPrintRoles prints delegations (v1 prettyPrintRoles): one line per

@@ -34,6 +34,9 @@ type tufFlags struct {
 	remote      bool
 	autoPublish bool
 	fromFile    string
+	// format is -o of list, lookup and status (table or json); verify's
+	// -o is a file and lives in output.
+	format string
 }
 
 func (a *app) addTUFCommands(root *cobra.Command) {
@@ -50,9 +53,11 @@ func (a *app) addTUFCommands(root *cobra.Command) {
 	initCmd.Flags().BoolVarP(&f.autoPublish, "publish", "p", false, htAutoPublish)
 	root.AddCommand(initCmd)
 
-	root.AddCommand(cmd("status [ GUN ]", "Displays status of unpublished changes to the local trusted collection.",
+	statusCmd := cmd("status [ GUN ]", "Displays status of unpublished changes to the local trusted collection.",
 		"Displays status of unpublished changes to the local trusted collection identified by the Globally Unique Name.",
-		func(c *cobra.Command, args []string) error { return a.tufStatus(c, args) }))
+		func(c *cobra.Command, args []string) error { return a.tufStatus(c, f, args) })
+	addOutputFlag(statusCmd, &f.format)
+	root.AddCommand(statusCmd)
 
 	resetCmd := cmd("reset [ GUN ]", "Resets unpublished changes for the local trusted collection.",
 		"Resets unpublished changes for the local trusted collection identified by the Globally Unique Name.",
@@ -65,14 +70,17 @@ func (a *app) addTUFCommands(root *cobra.Command) {
 		"Publishes the local trusted collection identified by the Globally Unique Name, sending the local changes to a remote trusted server.",
 		func(c *cobra.Command, args []string) error { return a.tufPublish(c, args) }))
 
-	root.AddCommand(cmd("lookup [ GUN ] <target>", "Looks up a specific target in a remote trusted collection.",
+	lookupCmd := cmd("lookup [ GUN ] <target>", "Looks up a specific target in a remote trusted collection.",
 		"Looks up a specific target in a remote trusted collection identified by the Globally Unique Name.",
-		func(c *cobra.Command, args []string) error { return a.tufLookup(c, args) }))
+		func(c *cobra.Command, args []string) error { return a.tufLookup(c, f, args) })
+	addOutputFlag(lookupCmd, &f.format)
+	root.AddCommand(lookupCmd)
 
 	listCmd := cmd("list [ GUN ]", "Lists targets for a remote trusted collection.",
 		"Lists all targets for a remote trusted collection identified by the Globally Unique Name. This is an online operation.",
 		func(c *cobra.Command, args []string) error { return a.tufList(c, f, args) })
 	listCmd.Flags().StringSliceVarP(&f.roles, "roles", "r", nil, "Delegation roles to list targets for (will shadow targets role)")
+	addOutputFlag(listCmd, &f.format)
 	root.AddCommand(listCmd)
 
 	addCmd := cmd("add [ GUN ] <target> <file>", "Adds the file as a target to the trusted collection.",
@@ -244,9 +252,12 @@ func (a *app) decryptKey(role, path string, data []byte) (*keys.PrivateKey, erro
 	return nil, fmt.Errorf("could not decrypt the key in %s: %w", path, lastErr)
 }
 
-func (a *app) tufStatus(cmd *cobra.Command, args []string) error {
+func (a *app) tufStatus(cmd *cobra.Command, f *tufFlags, args []string) error {
 	if len(args) < 1 {
 		return usageError("Must specify a GUN")
+	}
+	if err := checkFormat(f.format); err != nil {
+		return err
 	}
 	gun := args[0]
 	repo, err := a.repoFor(gun, readOnly, false)
@@ -260,6 +271,9 @@ func (a *app) tufStatus(cmd *cobra.Command, args []string) error {
 	changes, err := cl.List()
 	if err != nil {
 		a.warn(err)
+	}
+	if f.format == formatJSON {
+		return printStatusJSON(gun, changes, a.stdout)
 	}
 	if len(changes) == 0 {
 		fmt.Fprintf(a.stdout, "No unpublished changes for %s\n", gun)
@@ -347,9 +361,12 @@ func (a *app) maybeAutoPublish(cmd *cobra.Command, do bool, gun string) error {
 	return a.publishAndPrint(cmd, repo)
 }
 
-func (a *app) tufLookup(cmd *cobra.Command, args []string) error {
+func (a *app) tufLookup(cmd *cobra.Command, f *tufFlags, args []string) error {
 	if len(args) < 2 {
 		return usageError("Must specify a GUN and target")
+	}
+	if err := checkFormat(f.format); err != nil {
+		return err
 	}
 	repo, err := a.repoFor(args[0], readOnly, true)
 	if err != nil {
@@ -359,6 +376,9 @@ func (a *app) tufLookup(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if f.format == formatJSON {
+		return writeJSON(a.stdout, toTargetJSON(t))
+	}
 	fmt.Fprintln(a.stdout, t.Name, fmt.Sprintf("sha256:%x", t.Hashes[tuf.SHA256]), t.Length)
 	return nil
 }
@@ -367,6 +387,9 @@ func (a *app) tufList(cmd *cobra.Command, f *tufFlags, args []string) error {
 	if len(args) < 1 {
 		return usageError("Must specify a GUN")
 	}
+	if err := checkFormat(f.format); err != nil {
+		return err
+	}
 	repo, err := a.repoFor(args[0], readOnly, true)
 	if err != nil {
 		return err
@@ -374,6 +397,9 @@ func (a *app) tufList(cmd *cobra.Command, f *tufFlags, args []string) error {
 	targets, err := repo.ListTargets(cmd.Context(), f.roles...)
 	if err != nil {
 		return err
+	}
+	if f.format == formatJSON {
+		return printTargetsJSON(targets, a.stdout)
 	}
 	prettyPrintTargets(targets, a.stdout)
 	return nil

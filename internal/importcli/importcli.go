@@ -1,6 +1,7 @@
 // Package importcli holds the command-line handling shared by the
-// import-v1 commands of notary-server and notary-signer: the source flags,
-// and opening the source and destination databases.
+// import-v1 commands of notary-server and notary-signer: the shared flags
+// and their parsing, checking the source, opening the source and
+// destination databases, and the parts of the report both print.
 package importcli
 
 import (
@@ -9,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,16 +42,6 @@ func CheckSource(fromBackend string, fromURL *string, urlEnv, sourceTZ string) (
 		return nil, fmt.Errorf("-source-tz: %w", err)
 	}
 	return loc, nil
-}
-
-// PrintEnds tells w where the import reads and writes, DSNs without
-// their passwords.
-func PrintEnds(w io.Writer, fromBackend, fromURL, backend, dsn string, dryRun bool) {
-	fmt.Fprintf(w, "source: %s %s\ndestination: %s %s\n", fromBackend, v1import.DescribeDSN(fromBackend, fromURL),
-		backend, v1import.DescribeDSN(backend, dsn))
-	if dryRun {
-		fmt.Fprintln(w, "dry run: nothing will be written")
-	}
 }
 
 // OpenSource opens the upstream database.

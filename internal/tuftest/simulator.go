@@ -415,22 +415,25 @@ func (s *Simulator) publishLocked() {
 	s.publishTimestamp()
 }
 
+// publishSnapshot and publishTimestamp build the next bodies with the
+// builders the server uses (tuf.NextSnapshot, tuf.NextTimestamp).
 func (s *Simulator) publishSnapshot() {
-	s.snapshot.Version++
-	s.snapshot.Expires = s.expires(tuf.RoleSnapshot)
-	s.snapshot.Meta = map[string]tuf.FileMeta{}
+	meta := map[string]tuf.FileMeta{}
 	for role, b := range s.current {
 		if role == tuf.RoleRoot || tuf.IsTargetsRole(role) {
-			s.snapshot.Meta[role] = fileMeta(b)
+			meta[role] = fileMeta(b)
 		}
 	}
+	s.snapshot = tuf.NextSnapshot(s.snapshot, meta, s.expires(tuf.RoleSnapshot))
 	s.setCurrent(tuf.RoleSnapshot, s.snapshot.Version, s.sign(s.snapshot, s.signers[tuf.RoleSnapshot]))
 }
 
 func (s *Simulator) publishTimestamp() {
-	s.timestamp.Version++
-	s.timestamp.Expires = s.expires(tuf.RoleTimestamp)
-	s.timestamp.Meta = map[string]tuf.FileMeta{tuf.RoleSnapshot: fileMeta(s.current[tuf.RoleSnapshot])}
+	ts, err := tuf.NextTimestamp(s.timestamp, s.current[tuf.RoleSnapshot], s.expires(tuf.RoleTimestamp))
+	if err != nil {
+		panic(err)
+	}
+	s.timestamp = ts
 	s.setCurrent(tuf.RoleTimestamp, s.timestamp.Version, s.sign(s.timestamp, s.signers[tuf.RoleTimestamp]))
 }
 

@@ -144,7 +144,7 @@ func firstRoot(ctx context.Context, r Reader, gun string) ([]byte, string, error
 	return nil, "neither root version 1 nor 2 is stored: trusting the current root on first use, without checking its rotation chain", nil
 }
 
-func verifyAt(ctx context.Context, r Reader, gun string, first []byte, at time.Time) (*update.Repo, error) {
+func verifyAt(ctx context.Context, r Reader, gun string, first []byte, at time.Time) (*update.Verified, error) {
 	cache := update.NewMemoryCache()
 	if first != nil {
 		cache.Set(tuf.RoleRoot, first)

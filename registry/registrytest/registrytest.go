@@ -3,8 +3,9 @@
 // registry package uses (GET/HEAD /v2/, GET/HEAD
 // /v2/<repo>/manifests/<tag or digest>), with optional Basic or Bearer
 // token authentication, and knobs to misbehave (a wrong
-// Docker-Content-Digest). It is not a real registry: no blobs, no pushes
-// over HTTP; tests put manifests in with Put.
+// Docker-Content-Digest). It is not a real registry: tests put manifests
+// in with Put; EnablePush adds blob and manifest uploads and, optionally,
+// the referrers API (push.go).
 package registrytest
 
 import (
@@ -39,6 +40,13 @@ type Registry struct {
 	tokens    map[string]bool   // issued tokens
 	requests  []string          // METHOD path, in order
 	noHeader  bool              // omit Docker-Content-Digest
+
+	// EnablePush (push.go)
+	push         bool
+	referrersAPI bool
+	blobs        map[string][]byte            // repo@digest
+	uploads      map[string]string            // upload ID → repo
+	refs         map[string][]json.RawMessage // repo@subject digest → descriptors
 }
 
 type stored struct {
@@ -183,6 +191,9 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	rest := strings.TrimPrefix(req.URL.Path, "/v2/")
+	if r.servePush(w, req, rest) {
+		return
+	}
 	i := strings.LastIndex(rest, "/manifests/")
 	if i < 0 || (req.Method != http.MethodGet && req.Method != http.MethodHead) {
 		writeErr(w, http.StatusNotFound, "UNSUPPORTED", "not implemented by the fake")

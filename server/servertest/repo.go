@@ -35,7 +35,7 @@ type Repo struct {
 	// DelegationKeys holds the private keys of delegations, by role.
 	DelegationKeys map[string]*keys.PrivateKey
 
-	snapshotVersion int64
+	snapshot *tuf.Snapshot // the last client-signed snapshot body
 	// Files are the last signed bytes, by role.
 	Files map[string][]byte
 }
@@ -148,12 +148,14 @@ func (r *Repo) SignSnapshot() ([]byte, error) {
 		}
 		meta[role] = fm
 	}
-	r.snapshotVersion++
-	s := &tuf.Snapshot{Type: tuf.TypeSnapshot, Expires: r.now().Add(tuf.DefaultSnapshotTTL), Meta: meta, Version: r.snapshotVersion}
+	// Every role's last file is listed, so building on the previous
+	// snapshot (tuf.NextSnapshot, as the server does) adds nothing stale.
+	s := tuf.NextSnapshot(r.snapshot, meta, r.now().Add(tuf.DefaultSnapshotTTL))
 	_, b, err := tuf.Sign(context.Background(), s, tuf.LocalSigner(r.SnapshotKey))
 	if err != nil {
 		return nil, err
 	}
+	r.snapshot = s
 	r.Files[tuf.RoleSnapshot] = b
 	return b, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/notary-go/notary/internal/testpki"
 	"github.com/notary-go/notary/keys"
 	"github.com/notary-go/notary/signer"
+	"github.com/notary-go/notary/tuf"
 )
 
 // proc is a program started by a test; it is killed at the end.
@@ -171,7 +172,15 @@ func TestAudit_NCC2015_3_SignerRequiresClientCertificate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msg := []byte(`{"_type":"Timestamp"}`)
+		// The signer signs only sane timestamp and snapshot bodies
+		// (docs/security.md, issue 18 item 2).
+		msg, err := tuf.CanonicalSigned(&tuf.Timestamp{
+			Type: tuf.TypeOf(tuf.RoleTimestamp), Version: 1, Expires: time.Now().Add(time.Hour).UTC().Truncate(time.Second),
+			Meta: map[string]tuf.FileMeta{tuf.RoleSnapshot: {Hashes: tuf.Hashes{tuf.SHA256: make([]byte, 32)}, Length: 1}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		sig, err := c.Sign(ctx, pub.ID(), msg)
 		if err != nil {
 			t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 //	│                        a/c/1, a/c/2, z/1, a/other
 //	├── targets/b  [""]     a/1, a/c/2, b/1, b/x
 //	└── targets/u  [u/]     delegated, never published
-func delegationTree(t testing.TB) *update.Repo {
+func delegationTree(t testing.TB) *update.Verified {
 	t.Helper()
 	sim := tuftest.New(gun)
 	add := func(role string, names ...string) {

@@ -10,10 +10,10 @@ import (
 	"github.com/notary-go/notary/tuf"
 )
 
-// A Repo is a collection's metadata as verified by an Updater: the root,
+// Verified is a collection's metadata as verified by an Updater: the root,
 // timestamp and snapshot, the top-level targets and every delegation that
 // could be loaded. It is read-only and safe for concurrent use.
-type Repo struct {
+type Verified struct {
 	GUN       string
 	Root      *tuf.Root
 	Timestamp *tuf.Timestamp
@@ -36,20 +36,20 @@ type Repo struct {
 // Targets returns the verified metadata of a targets role ("targets" or a
 // delegation), or nil when the role was not loaded (not published, not
 // reachable, or invalid).
-func (r *Repo) Targets(role string) *tuf.Targets { return r.set.Targets(role) }
+func (r *Verified) Targets(role string) *tuf.Targets { return r.set.Targets(role) }
 
 // Bytes returns the verified file of role as fetched or cached (root,
 // timestamp, snapshot, targets or a loaded delegation), or nil. The slice
 // must not be modified.
-func (r *Repo) Bytes(role string) []byte { return r.set.Bytes(role) }
+func (r *Verified) Bytes(role string) []byte { return r.set.Bytes(role) }
 
 // Roles lists "targets" and the loaded delegations, in the pre-order they
 // were loaded in (their priority order).
-func (r *Repo) Roles() []string { return r.set.Loaded() }
+func (r *Verified) Roles() []string { return r.set.Loaded() }
 
 // Invalid maps each delegation that was skipped to why: expired,
 // under-signed or malformed (v1 records these as "invalid" and warns).
-func (r *Repo) Invalid() map[string]error { return maps.Clone(r.invalid) }
+func (r *Verified) Invalid() map[string]error { return maps.Clone(r.invalid) }
 
 // A Target is a target name with its FileMeta and the role that signed it.
 type Target struct {
@@ -64,7 +64,7 @@ type Target struct {
 // effective paths allow name; the first role that lists name wins (v1
 // §1.4). A walk from one of roles skips the others in the list. Not found
 // is a *TargetNotFoundError.
-func (r *Repo) Lookup(name string, roles ...string) (Target, error) {
+func (r *Verified) Lookup(name string, roles ...string) (Target, error) {
 	if len(roles) == 0 {
 		roles = []string{tuf.RoleTargets}
 	}
@@ -92,7 +92,7 @@ func (r *Repo) Lookup(name string, roles ...string) (Target, error) {
 // name that several roles list is reported once, for the role with
 // priority (the first in the walk), and a role's targets outside its
 // effective paths are not visible.
-func (r *Repo) ListTargets(roles ...string) []Target {
+func (r *Verified) ListTargets(roles ...string) []Target {
 	if len(roles) == 0 {
 		roles = []string{tuf.RoleTargets}
 	}
@@ -122,7 +122,7 @@ func (r *Repo) ListTargets(roles ...string) []Target {
 // or below it, its effective paths allow targetPath ("" allows any) and it
 // is not in skip. Children of visited roles are walked next. visit
 // returns true to stop.
-func (r *Repo) walk(targetPath, rolePath string, skip []string, visit func(tuf.Delegation, *tuf.Targets) bool) {
+func (r *Verified) walk(targetPath, rolePath string, skip []string, visit func(tuf.Delegation, *tuf.Targets) bool) {
 	top, ok := r.set.Delegation(tuf.RoleTargets)
 	if !ok {
 		return
@@ -195,7 +195,7 @@ type DelegationInfo struct {
 
 // Delegations lists the delegation entries of every loaded targets role,
 // parents first in pre-order, each role's entries in array order.
-func (r *Repo) Delegations() []DelegationInfo {
+func (r *Verified) Delegations() []DelegationInfo {
 	var out []DelegationInfo
 	for _, role := range r.set.Loaded() {
 		t := r.set.Targets(role)

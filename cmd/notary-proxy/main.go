@@ -1,0 +1,140 @@
+// Command notary-proxy is a verifying registry proxy: it speaks the
+// registry API to pull clients (containerd, CRI-O, crane, docker) and
+// forwards to one upstream V2 registry, serving a manifest only when the
+// enforcement policy finds it signed in Notary trust data, and only as the
+// bytes of the signed digest. Blobs stream through; pushes are refused.
+//
+// Usage: notary-proxy -config FILE
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/notary-go/notary/policy"
+	"github.com/notary-go/notary/registry"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "notary-proxy:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the proxy and serves until ctx ends or a signal arrives. If
+// ready is not nil it receives the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, ready chan<- string) error {
+	fs := flag.NewFlagSet("notary-proxy", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (JSON): listen, tls_cert, tls_key, upstream, trust_dir, policy")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		return errors.New("usage: notary-proxy -config FILE")
+	}
+	cfg, pol, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	h, err := newHandler(cfg, pol, log, getenv, policy.Options{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	log.Info("notary-proxy listening", "addr", ln.Addr().String(), "upstream", cfg.Upstream.URL, "tls", cfg.TLSCert != "")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// newHandler wires the upstream registry client, the policy engine (with
+// engOpts' test hooks, if any) and the proxy's routes.
+func newHandler(cfg *Config, pol *policy.Policy, log *slog.Logger, getenv func(string) string, engOpts policy.Options) (http.Handler, error) {
+	host, err := cfg.Upstream.host()
+	if err != nil {
+		return nil, err
+	}
+	creds, err := cfg.Upstream.credentialFunc(getenv)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := registry.New(registry.Options{Credentials: creds, CAFile: cfg.Upstream.CA, Insecure: cfg.Upstream.insecure(), UserAgent: "notary-proxy"})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.TrustDir, 0o700); err != nil {
+		return nil, fmt.Errorf("trust_dir: %w", err)
+	}
+	engOpts.TrustDir = cfg.TrustDir
+	if engOpts.Now == nil {
+		engOpts.Now = time.Now
+	}
+	engOpts.Manifests = rewriteHost{rc, host, cfg.Upstream.endpoint()}
+	engOpts.OnWarning = func(err error) { log.Warn("trust data", "warning", err) }
+	eng, err := policy.NewEngine(pol, engOpts)
+	if err != nil {
+		return nil, err
+	}
+	p := &proxy{host: host, endpoint: cfg.Upstream.endpoint(), engine: eng, upstream: rc, log: log, m: newMetrics()}
+	if cfg.ClientAuth != nil {
+		a, err := loadHtpasswd(cfg.ClientAuth.Htpasswd)
+		if err != nil {
+			return nil, err
+		}
+		return a.wrap(p.routes()), nil
+	}
+	return p.routes(), nil
+}
+
+// rewriteHost sends requests for images named after the registry (name)
+// to the upstream's URL host (endpoint), when the two differ.
+type rewriteHost struct {
+	rc             *registry.Client
+	name, endpoint string
+}
+
+func (r rewriteHost) FetchManifest(ctx context.Context, ref registry.Reference) (*registry.Manifest, error) {
+	if ref.Host == r.name {
+		ref.Host = r.endpoint
+	}
+	return r.rc.FetchManifest(ctx, ref)
+}

@@ -1,0 +1,212 @@
+//go:build interop
+
+package interop
+
+import (
+	"archive/tar"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestEnforceProxyCrane: the CNCF distribution registry, then olareg,
+// behind notary-proxy (the real binary), our trust server, and crane (and
+// regctl) pulling through the proxy.
+func TestEnforceProxyCrane(t *testing.T) {
+	t.Run("distribution", func(t *testing.T) { enfProxyScenario(t, enfDistribution(t)) })
+	t.Run("olareg", func(t *testing.T) { enfProxyScenario(t, enfOlareg(t)) })
+}
+
+func enfProxyScenario(t *testing.T, reg string) {
+	enfPeer(t, "crane")
+	trust := enfStartTrust(t)
+
+	// org/app:1.0 signed; org/app:unsigned not; org/app:multi a signed
+	// index of two platforms; org/audited:1 unsigned under an audit rule.
+	signedDigest, signedManifest := enfPushImage(t, reg, "org/app", "1.0", "signed layer ", 256<<10, "linux/amd64")
+	trust.sign(t, reg+"/org/app:1.0")
+	unsignedDigest, _ := enfPushImage(t, reg, "org/app", "unsigned", "unsigned layer ", 4096, "linux/amd64")
+	amdDigest, amdManifest := enfPushImage(t, reg, "org/app", "", "amd64 layer ", 4096, "linux/amd64")
+	armDigest, armManifest := enfPushImage(t, reg, "org/app", "", "arm64 layer ", 4096, "linux/arm64")
+	idxDigest, _ := enfPushIndex(t, reg, "org/app", "multi", [][3]string{
+		{amdDigest, itoa(len(amdManifest)), "linux/amd64"},
+		{armDigest, itoa(len(armManifest)), "linux/arm64"},
+	})
+	trust.sign(t, reg+"/org/app:multi")
+	enfPushImage(t, reg, "org/audited", "1", "audited layer ", 4096, "linux/amd64")
+
+	trustDir := filepath.Join(t.TempDir(), "trust")
+	cfg := func() map[string]any {
+		return map[string]any{
+			"upstream":  map[string]any{"url": "http://" + reg},
+			"log_level": "debug",
+			"trust_dir": trustDir,
+			"policy": map[string]any{"rules": []any{
+				map[string]any{"images": reg + "/org/app", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}},
+				map[string]any{"images": reg + "/org/audited", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}, "mode": "audit"},
+			}, "default": "deny"},
+		}
+	}
+	proxy, proc := enfProxy(t, cfg())
+	p := proxy + "/org/app"
+
+	t.Run("signed image pulls whole", func(t *testing.T) {
+		out, errs, ok := enfCrane(t, "manifest", p+":1.0")
+		if !ok || out != string(signedManifest) {
+			t.Fatalf("crane manifest: ok=%v %s", ok, errs)
+		}
+		if d, _, _ := enfCrane(t, "digest", p+":1.0"); strings.TrimSpace(d) != signedDigest {
+			t.Fatalf("digest %q, want %s", d, signedDigest)
+		}
+		tarPath := filepath.Join(t.TempDir(), "img.tar")
+		if _, errs, ok := enfCrane(t, "pull", "--format", "tarball", p+":1.0", tarPath); !ok {
+			t.Fatalf("crane pull: %s", errs)
+		}
+		if n := enfTarLayerBytes(t, tarPath); n < 256<<10 {
+			t.Fatalf("pulled tarball holds %d layer bytes", n)
+		}
+	})
+	t.Run("unsigned tag refused", func(t *testing.T) {
+		_, errs, ok := enfCrane(t, "manifest", p+":unsigned")
+		if ok || !strings.Contains(errs, "DENIED") || !strings.Contains(errs, "not_signed") {
+			t.Fatalf("ok=%v stderr=%s", ok, errs)
+		}
+		if _, errs, ok := enfCrane(t, "pull", p+":unsigned", filepath.Join(t.TempDir(), "x.tar")); ok {
+			t.Fatalf("pulled: %s", errs)
+		}
+	})
+	t.Run("by signed digest", func(t *testing.T) {
+		if out, errs, ok := enfCrane(t, "manifest", p+"@"+signedDigest); !ok || out != string(signedManifest) {
+			t.Fatalf("ok=%v %s", ok, errs)
+		}
+	})
+	t.Run("by unsigned digest refused", func(t *testing.T) {
+		if _, errs, ok := enfCrane(t, "manifest", p+"@"+unsignedDigest); ok || !strings.Contains(errs, "DENIED") {
+			t.Fatalf("ok=%v %s", ok, errs)
+		}
+	})
+	t.Run("platform child of a signed index", func(t *testing.T) {
+		if d, errs, ok := enfCrane(t, "digest", p+":multi"); !ok || strings.TrimSpace(d) != idxDigest {
+			t.Fatalf("index digest %q ok=%v %s", d, ok, errs)
+		}
+		if out, errs, ok := enfCrane(t, "manifest", p+"@"+armDigest); !ok || out != string(armManifest) {
+			t.Fatalf("child: ok=%v %s", ok, errs)
+		}
+		if _, errs, ok := enfCrane(t, "pull", "--platform", "linux/arm64", p+":multi", filepath.Join(t.TempDir(), "arm.tar")); !ok {
+			t.Fatalf("crane pull --platform: %s", errs)
+		}
+	})
+	t.Run("re-pushed tag gets the signed content", func(t *testing.T) {
+		newDigest, _ := enfPushImage(t, reg, "org/app", "1.0", "rebuilt layer ", 4096, "linux/amd64")
+		out, errs, ok := enfCrane(t, "manifest", p+":1.0")
+		if !ok {
+			// A refusal is acceptable; the new content never is.
+			if !strings.Contains(errs, "DENIED") {
+				t.Fatalf("neither served nor denied: %s", errs)
+			}
+			return
+		}
+		if enfDigest([]byte(out)) == newDigest || out != string(signedManifest) {
+			t.Fatalf("served the re-pushed manifest")
+		}
+	})
+	t.Run("audit mode allows and logs", func(t *testing.T) {
+		if _, errs, ok := enfCrane(t, "manifest", proxy+"/org/audited:1"); !ok {
+			t.Fatalf("audit refused: %s", errs)
+		}
+		if !strings.Contains(proc.logText(), "audit: allowed an image the policy would deny") {
+			t.Fatalf("no audit log line:\n%s", tail(proc.logText(), 20))
+		}
+	})
+	t.Run("push refused", func(t *testing.T) {
+		src := filepath.Join(t.TempDir(), "src.tar")
+		if _, errs, ok := enfCrane(t, "pull", p+":1.0", src); !ok {
+			t.Fatal(errs)
+		}
+		if _, errs, ok := enfCrane(t, "push", src, p+":pushed"); ok {
+			t.Fatalf("push through the proxy succeeded: %s", errs)
+		}
+	})
+	t.Run("no rule refused", func(t *testing.T) {
+		if _, errs, ok := enfCrane(t, "manifest", proxy+"/other/x:1"); ok || !strings.Contains(errs, "no_rule") {
+			t.Fatalf("ok=%v %s", ok, errs)
+		}
+	})
+	t.Run("regctl", func(t *testing.T) {
+		home := t.TempDir()
+		out, errs, ok := enfRegctl(t, home, proxy, "manifest", "get", "--format", "raw-body", p+":1.0")
+		if !ok || out != string(signedManifest) {
+			t.Fatalf("regctl manifest get: ok=%v %s", ok, errs)
+		}
+		if _, errs, ok := enfRegctl(t, home, proxy, "image", "export", p+":1.0", filepath.Join(t.TempDir(), "img.tar")); !ok {
+			t.Fatalf("regctl image export: %s", errs)
+		}
+		if _, errs, ok := enfRegctl(t, home, proxy, "manifest", "get", p+":unsigned"); ok || !strings.Contains(strings.ToLower(errs), "denied") {
+			t.Fatalf("unsigned: ok=%v %s", ok, errs)
+		}
+	})
+	// Last: the trust server goes away. What the cache proves (the signed
+	// tag, its digest) keeps being served; the rest is still refused.
+	// (The expiry of the cache during an outage needs an injected clock:
+	// policy's TestCacheRefreshAndOutage and notary-proxy's
+	// TestProxyTrustOutage cover it.)
+	t.Run("trust server stopped", func(t *testing.T) {
+		trust.srv.Close()
+		if _, errs, ok := enfCrane(t, "manifest", p+"@"+signedDigest); !ok {
+			t.Fatalf("cached signed digest refused during the outage: %s", errs)
+		}
+		if _, errs, ok := enfCrane(t, "manifest", p+":multi"); !ok {
+			t.Fatalf("cached signed tag refused during the outage: %s", errs)
+		}
+		if _, errs, ok := enfCrane(t, "manifest", p+":unsigned"); ok || !strings.Contains(errs, "DENIED") {
+			t.Fatalf("unsigned during the outage: ok=%v %s", ok, errs)
+		}
+	})
+	// A proxy restarted during the outage has nothing in memory: it
+	// decides from the trust directory's cache, still unexpired.
+	t.Run("restarted during the outage", func(t *testing.T) {
+		proc.stop()
+		proxy2, _ := enfProxy(t, cfg())
+		p2 := proxy2 + "/org/app"
+		if out, errs, ok := enfCrane(t, "manifest", p2+":1.0"); !ok || out != string(signedManifest) {
+			t.Fatalf("signed tag from the disk cache: ok=%v %s", ok, errs)
+		}
+		if _, errs, ok := enfCrane(t, "manifest", p2+"@"+unsignedDigest); ok || !strings.Contains(errs, "DENIED") {
+			t.Fatalf("unsigned digest: ok=%v %s", ok, errs)
+		}
+		// A GUN with no cached trust data under an audit rule: allowed, logged.
+		if _, errs, ok := enfCrane(t, "manifest", proxy2+"/org/audited:1"); !ok {
+			t.Fatalf("audit rule: %s", errs)
+		}
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// enfTarLayerBytes counts the bytes of the layer files in a docker
+// tarball.
+func enfTarLayerBytes(t testing.TB, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	var n int64
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(h.Name, ".tar.gz") || strings.HasSuffix(h.Name, ".tar") || strings.HasPrefix(h.Name, "sha256:") {
+			n += h.Size
+		}
+	}
+}
