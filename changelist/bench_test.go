@@ -45,3 +45,24 @@ func BenchmarkFileListList(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFileListAddBatch stages 10,000 targets in one batch ("notary
+// addhash --from-file"); compare with 10,000 × BenchmarkFileListAdd.
+func BenchmarkFileListAddBatch(b *testing.B) {
+	const n = 10000
+	batch := make([]changelist.Change, n)
+	for i := range batch {
+		batch[i] = targetChange(b, "targets", fmt.Sprintf("releases/%d/app.tar.gz", i))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		l, err := changelist.OpenDir(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := l.AddBatch(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

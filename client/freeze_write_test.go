@@ -61,6 +61,9 @@ func TestExpiredRootPublishRefusesFreeze(t *testing.T) {
 			srv.ServeHTTP(w, r)
 			return
 		}
+		// Record the plain bytes: the frozen replay sends no
+		// Content-Encoding.
+		r.Header.Del("Accept-Encoding")
 		cw := httptest.NewRecorder()
 		srv.ServeHTTP(cw, r)
 		if cw.Code == http.StatusOK {

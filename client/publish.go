@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,38 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 // publish of an old trust directory whose root names a timestamp key the
 // server does not hold moves the timestamp key to the server's.
 func (r *Repository) Publish(ctx context.Context) error {
+	return r.publishStaged(ctx, nil)
+}
+
+// PublishTargets publishes the staged changes together with adding every
+// target of ts to each of roles, as AddTargets then Publish would, but
+// without writing the new targets to the changelist first: staging
+// thousands of change files costs more than the publish on file systems
+// where creating a file is slow ("notary addhash --from-file -p"). If the
+// publish fails the new targets are staged (as AddTargets does), so a
+// later Publish can retry them; nothing is lost short of a crash during
+// the call, after which the caller still holds its input.
+func (r *Repository) PublishTargets(ctx context.Context, ts []Target, roles ...string) error {
+	extra, err := targetChanges(ts, roles)
+	if err != nil {
+		return err
+	}
+	return r.publishStaged(ctx, extra)
+}
+
+// publishStaged publishes the staged changes followed by extra; on
+// failure extra is staged for a later Publish.
+func (r *Repository) publishStaged(ctx context.Context, extra []changelist.Change) (err error) {
+	if len(extra) > 0 {
+		defer func() {
+			if err == nil {
+				return
+			}
+			if serr := r.stage(extra...); serr != nil {
+				err = errors.Join(err, fmt.Errorf("the new changes could not be staged either: %w", serr))
+			}
+		}()
+	}
 	cl, err := r.GetChangelist()
 	if err != nil {
 		return err
@@ -85,7 +118,11 @@ func (r *Repository) Publish(ctx context.Context) error {
 			done = append(done, e.ID)
 		}
 	}
-	if err := r.publish(ctx, changes, publishOptions{}); err != nil {
+	all := changes
+	if len(extra) > 0 {
+		all = append(slices.Clip(changes), extra...)
+	}
+	if err := r.publish(ctx, all, publishOptions{}); err != nil {
 		return err
 	}
 	for _, c := range changes {

@@ -115,12 +115,8 @@ func (r *Repository) stage(changes ...changelist.Change) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range changes {
-		if _, err := cl.Add(c); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = changelist.AddAll(cl, changes)
+	return err
 }
 
 // AddTarget stages adding (or replacing) target t in each of roles
@@ -147,6 +143,60 @@ func (r *Repository) AddTarget(ctx context.Context, t Target, roles ...string) e
 	}
 	return r.stage(changes...)
 }
+
+// AddTargets stages adding every target of ts in each of roles, as
+// AddTarget does for one, in one changelist batch: all are checked first
+// and none is staged if any is refused. The error for a refused target
+// wraps a *TargetError giving its index in ts.
+func (r *Repository) AddTargets(ctx context.Context, ts []Target, roles ...string) error {
+	changes, err := targetChanges(ts, roles)
+	if err != nil {
+		return err
+	}
+	return r.stage(changes...)
+}
+
+// targetChanges returns the changes adding every target of ts to each
+// of roles, or a *TargetError for the first target refused.
+func targetChanges(ts []Target, roles []string) ([]changelist.Change, error) {
+	for _, role := range scopes(roles) {
+		if err := checkTargetsScope(role); err != nil {
+			return nil, err
+		}
+	}
+	changes := make([]changelist.Change, 0, len(ts)*len(scopes(roles)))
+	for i, t := range ts {
+		if len(t.Hashes) == 0 {
+			return nil, &TargetError{Index: i, Name: t.Name, Err: fmt.Errorf("no hashes specified for target \"%s\"", t.Name)}
+		}
+		if err := t.fileMeta().Hashes.CheckHashStructure(); err != nil {
+			return nil, &TargetError{Index: i, Name: t.Name, Err: err}
+		}
+		for _, role := range scopes(roles) {
+			c, err := changelist.NewTarget(role, t.Name, t.fileMeta())
+			if err == nil {
+				err = c.Validate()
+			}
+			if err != nil {
+				return nil, &TargetError{Index: i, Name: t.Name, Err: err}
+			}
+			changes = append(changes, c)
+		}
+	}
+	return changes, nil
+}
+
+// TargetError is a target AddTargets refused: ts[Index].
+type TargetError struct {
+	Index int
+	Name  string
+	Err   error
+}
+
+func (e *TargetError) Error() string { return fmt.Sprintf("target %q: %v", e.Name, e.Err) }
+
+// Unwrap returns the reason.
+func (e *TargetError) Unwrap() error { return e.Err }
 
 // RemoveTarget stages removing target name from each of roles ("targets"
 // when none are given).

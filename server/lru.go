@@ -58,3 +58,14 @@ func (c *lru) put(key string, v any, size int) {
 	c.m[key] = c.ll.PushFront(&lruEntry{key: key, v: v, size: size})
 	c.used += size
 }
+
+// del removes key, if present.
+func (c *lru) del(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[key]; ok {
+		c.ll.Remove(e)
+		delete(c.m, key)
+		c.used -= e.Value.(*lruEntry).size
+	}
+}

@@ -11,6 +11,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,12 @@ type Options struct {
 	// DefaultMaxNewGUNKeys. Beyond it such reads answer 503 (see newKeys).
 	MaxNewGUNKeys int
 
+	// ReadCacheTTL bounds how stale a GET of current metadata may be when
+	// several servers share one database: a write made through another
+	// server is seen by this one's reads within ReadCacheTTL (this
+	// server's own writes at once). 0 means DefaultReadCacheTTL; a
+	// negative value reads the database on every request.
+	ReadCacheTTL time.Duration
 	// CurrentMaxAge and ConsistentMaxAge set Cache-Control on metadata
 	// reads (protocol §5.4): 0 means the default, a negative value
 	// disables caching ("max-age=0, no-cache, no-store" and Pragma).
@@ -146,6 +153,7 @@ type Server struct {
 	routes        http.Handler // s.route inside Options.Middleware; nil without one
 	parsed        *parseCache
 	files         *lru // current files by GUN, role and hash (see byHash)
+	gz            *gzipCache
 	regen         flightGroup
 	writers       keyedMutex
 	newKeys       newKeys
@@ -160,7 +168,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: Options.Store is required")
 	}
 	s := &Server{
-		store:         opts.Store,
+		store:         newReadCache(opts.Store, cmp.Or(opts.ReadCacheTTL, DefaultReadCacheTTL)),
 		keys:          opts.Keys,
 		keyAlg:        opts.KeyAlgorithm,
 		keyTimeout:    opts.KeyTimeout,
@@ -171,6 +179,7 @@ func New(opts Options) (*Server, error) {
 		now:           opts.Now,
 		parsed:        newParseCache(parseCacheBudget),
 		files:         newLRU(fileCacheBudget),
+		gz:            newGzipCache(gzipCacheBudget),
 	}
 	if s.keyAlg == "" {
 		s.keyAlg = DefaultKeyAlgorithm
@@ -305,11 +314,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rt api.Route) {
 	case rt.Kind == api.RouteUpdate && r.Method == http.MethodDelete:
 		err = s.handleDelete(ctx, w, rt.GUN)
 	case rt.Kind == api.RouteMeta && r.Method == http.MethodGet:
-		err = s.handleGetCurrent(ctx, w, rt.GUN, rt.Role)
+		err = s.handleGetCurrent(ctx, w, r, rt.GUN, rt.Role)
 	case rt.Kind == api.RouteMetaHash && r.Method == http.MethodGet:
-		err = s.handleGetChecksum(ctx, w, rt.GUN, rt.Role, rt.Checksum)
+		err = s.handleGetChecksum(ctx, w, r, rt.GUN, rt.Role, rt.Checksum)
 	case rt.Kind == api.RouteMetaVersion && r.Method == http.MethodGet:
-		err = s.handleGetVersion(ctx, w, rt.GUN, rt.Role, rt.Version)
+		err = s.handleGetVersion(ctx, w, r, rt.GUN, rt.Role, rt.Version)
 	case rt.Kind == api.RouteKey && r.Method == http.MethodGet:
 		err = s.handleGetKey(ctx, w, rt.GUN, rt.Role)
 	case rt.Kind == api.RouteKey && r.Method == http.MethodPost:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +33,7 @@ type tufFlags struct {
 	deleteIdx   []int
 	remote      bool
 	autoPublish bool
+	fromFile    string
 	// format is -o of list, lookup and status (table or json); verify's
 	// -o is a file and lives in output.
 	format string
@@ -89,6 +89,7 @@ func (a *app) addTUFCommands(root *cobra.Command) {
 	addCmd.Flags().StringSliceVarP(&f.roles, "roles", "r", nil, "Delegation roles to add this target to")
 	addCmd.Flags().BoolVarP(&f.autoPublish, "publish", "p", false, htAutoPublish)
 	addCmd.Flags().StringVar(&f.custom, "custom", "", "Path to the file containing custom data for this target")
+	addCmd.Flags().StringVar(&f.fromFile, "from-file", "", "Stage many targets: read one file path (also the target name) per line from this file, or stdin for \"-\"; then give only the GUN")
 	root.AddCommand(addCmd)
 
 	removeCmd := cmd("remove [ GUN ] <target>", "Removes a target from a trusted collection.",
@@ -106,6 +107,7 @@ func (a *app) addTUFCommands(root *cobra.Command) {
 	addHashCmd.Flags().StringVar(&f.sha512, tuf.SHA512, "", "hex encoded sha512 of the target to add")
 	addHashCmd.Flags().BoolVarP(&f.autoPublish, "publish", "p", false, htAutoPublish)
 	addHashCmd.Flags().StringVar(&f.custom, "custom", "", "Path to the file containing custom data for this target")
+	addHashCmd.Flags().StringVar(&f.fromFile, "from-file", "", "Stage many targets: read one \"NAME SIZE SHA256 [SHA512]\" line per target from this file, or stdin for \"-\"; then give only the GUN")
 	root.AddCommand(addHashCmd)
 
 	verifyCmd := cmd("verify [ GUN ] <target>", "Verifies if the content is included in the remote trusted collection",
@@ -420,6 +422,9 @@ func readCustom(path string) ([]byte, error) {
 }
 
 func (a *app) tufAdd(cmd *cobra.Command, f *tufFlags, args []string) error {
+	if f.fromFile != "" {
+		return a.tufAddBulk(cmd, f, args, false)
+	}
 	if len(args) < 3 {
 		return usageError("Must specify a GUN, target, and path to target data")
 	}
@@ -444,6 +449,9 @@ func (a *app) tufAdd(cmd *cobra.Command, f *tufFlags, args []string) error {
 }
 
 func (a *app) tufAddByHash(cmd *cobra.Command, f *tufFlags, args []string) error {
+	if f.fromFile != "" {
+		return a.tufAddBulk(cmd, f, args, true)
+	}
 	if len(args) < 3 || f.sha256 == "" && f.sha512 == "" {
 		return usageError("Must specify a GUN, target, byte size of target data, and at least one hash")
 	}
@@ -452,31 +460,13 @@ func (a *app) tufAddByHash(cmd *cobra.Command, f *tufFlags, args []string) error
 	if err != nil {
 		return err
 	}
-	length, err := strconv.ParseInt(size, 0, 64)
+	length, err := parseTargetSize(size)
 	if err != nil {
-		return fmt.Errorf("invalid byte size %q: %w", size, err)
+		return err
 	}
-	if length < 0 {
-		return fmt.Errorf("invalid byte size %d: must not be negative", length)
-	}
-	hashes := tuf.Hashes{}
-	var used []string
-	for _, h := range []struct {
-		alg, hex string
-		size     int
-	}{{tuf.SHA256, f.sha256, 64}, {tuf.SHA512, f.sha512, 128}} {
-		if h.hex == "" {
-			continue
-		}
-		if len(h.hex) != h.size {
-			return fmt.Errorf("invalid %s hex contents provided", h.alg)
-		}
-		raw, err := hex.DecodeString(h.hex)
-		if err != nil {
-			return fmt.Errorf("invalid %s hex contents provided: %w", h.alg, err)
-		}
-		hashes[h.alg] = raw
-		used = append(used, h.alg)
+	hashes, used, err := parseTargetHashes(f.sha256, f.sha512)
+	if err != nil {
+		return err
 	}
 	repo, err := a.repoFor(gun, readWrite, false)
 	if err != nil {

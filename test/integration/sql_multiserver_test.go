@@ -60,7 +60,7 @@ type pgServer struct {
 	store *sqlstore.Store
 }
 
-func startPGServer(t testing.TB, dsn string, opts drivers.Options) *pgServer {
+func startPGServer(t testing.TB, dsn string, opts drivers.Options, readCacheTTL time.Duration) *pgServer {
 	t.Helper()
 	ctx := context.Background()
 	st, err := drivers.OpenWithOptions(ctx, "postgres", dsn, opts)
@@ -71,7 +71,7 @@ func startPGServer(t testing.TB, dsn string, opts drivers.Options) *pgServer {
 	t.Cleanup(func() { kpool.Close() })
 	kdb, err := keydb.OpenSQL(ctx, kpool, keydb.Dialect(d), keydb.Options{DefaultAlias: "shared", Passphrases: keydb.ConstantPassphrase("server key passphrase")})
 	must(t, err)
-	srv, err := server.New(server.Options{Store: st, Keys: keyservice.NewLocal(kdb), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Options{Store: st, Keys: keyservice.NewLocal(kdb), Logger: slog.New(slog.DiscardHandler), ReadCacheTTL: readCacheTTL})
 	must(t, err)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -93,10 +93,32 @@ func startPGServer(t testing.TB, dsn string, opts drivers.Options) *pgServer {
 //     with its hash, ids ascending, and a reader paging by id while writes
 //     commit saw every row;
 //   - no 5xx answer at any time.
+//
+// It runs with the servers' read cache off (every read is immediately
+// consistent across servers) and with the default ReadCacheTTL, where a
+// read through the other server is only promised to see a write once
+// ReadCacheTTL has passed since it was acknowledged: that read is made
+// then, and must see it.
 func TestTwoServersOnePostgres(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"read cache off", -1}, {"read cache default", server.DefaultReadCacheTTL}} {
+		t.Run(tc.name, func(t *testing.T) { runTwoServersOnePostgres(t, sqltest.PostgresDSN(t), tc.ttl) })
+	}
+}
+
+func runTwoServersOnePostgres(t *testing.T, dsn string, ttl time.Duration) {
 	ctx := context.Background()
-	dsn := sqltest.PostgresDSN(t)
-	servers := []*pgServer{startPGServer(t, dsn, drivers.Options{}), startPGServer(t, dsn, drivers.Options{})}
+	servers := []*pgServer{startPGServer(t, dsn, drivers.Options{}, ttl), startPGServer(t, dsn, drivers.Options{}, ttl)}
+	// afterBound waits until a read through another server must see what
+	// was acknowledged at acked (no wait with the cache off).
+	afterBound := func(acked time.Time) {
+		if d := time.Until(acked.Add(ttl)); ttl > 0 && d > 0 {
+			time.Sleep(d)
+		}
+	}
+	var lastAck atomic.Int64
 	counter := &statusCounter{next: http.DefaultTransport}
 	hc := &http.Client{Transport: counter, Timeout: time.Minute}
 	apiClient := func(s *pgServer, gun string) *api.Client {
@@ -251,11 +273,15 @@ func TestTwoServersOnePostgres(t *testing.T) {
 						}
 						conflicts.Add(1)
 					}
+					ackedAt := time.Now()
+					lastAck.Store(ackedAt.UnixNano())
 					nAcked.Add(1)
 					ackedMu.Lock()
 					acked[gun] = append(acked[gun], name)
 					ackedMu.Unlock()
-					// Read your own write through the other server.
+					// Read your own write through the other server (once
+					// its read cache may no longer hide it).
+					afterBound(ackedAt)
 					repo, err := u.Update(ctx, time.Now())
 					if err != nil {
 						t.Errorf("%s: %s read through the other server after its publish: %v", gun, name, err)
@@ -284,6 +310,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	}
 
 	// No lost update, through either server, verified.
+	afterBound(time.Unix(0, lastAck.Load()))
 	for _, r := range repos {
 		want := slices.Sorted(slices.Values(acked[r.GUN]))
 		for i, s := range servers {
