@@ -343,7 +343,7 @@ func (s *Server) evaluateExpiry(ctx context.Context, w *expiryWatch, gun string,
 }
 
 // holdsSnapshotKey reports whether the server can sign c's snapshot.
-func (s *Server) holdsSnapshotKey(ctx context.Context, c *collection) bool {
+func (s *Server) holdsSnapshotKey(ctx context.Context, c *storedState) bool {
 	_, root, err := s.root(ctx, c)
 	if err != nil {
 		return false
@@ -359,7 +359,7 @@ func (s *Server) holdsSnapshotKey(ctx context.Context, c *collection) bool {
 // renewAhead renews c's timestamp (and server-held snapshot) and returns
 // the collection as stored afterwards; on failure it reports the
 // collection at risk, loudly, and returns c.
-func (s *Server) renewAhead(ctx context.Context, w *expiryWatch, rec *gunExpiry, c *collection, now, before time.Time) *collection {
+func (s *Server) renewAhead(ctx context.Context, w *expiryWatch, rec *gunExpiry, c *storedState, now, before time.Time) *storedState {
 	// Through the same flight group as reads that regenerate, so a read
 	// and the watch never sign the same collection's timestamp at once.
 	var err error

@@ -80,7 +80,7 @@ func expired(expires, now time.Time) bool { return expires.Before(now) }
 // server cannot sign, the stored files are served as they are; when the
 // key service is down, the read fails with 503 rather than serve expired
 // metadata clients would reject.
-func (s *Server) freshCollection(ctx context.Context, gun string) (*collection, error) {
+func (s *Server) freshCollection(ctx context.Context, gun string) (*storedState, error) {
 	for attempt := 1; ; attempt++ {
 		c, err := s.loadCollection(ctx, gun)
 		if err != nil {
@@ -117,14 +117,14 @@ func (s *Server) freshCollection(ctx context.Context, gun string) (*collection, 
 
 // regenerate stores a new timestamp (and snapshot) for c; see
 // freshCollection.
-func (s *Server) regenerate(ctx context.Context, c *collection, now time.Time) error {
+func (s *Server) regenerate(ctx context.Context, c *storedState, now time.Time) error {
 	return s.renew(ctx, c, now, now)
 }
 
 // renew is regenerate ahead of time (the expiry watch): a new timestamp,
 // and a new snapshot if the stored one expires before before and the
 // server holds its key.
-func (s *Server) renew(ctx context.Context, c *collection, now, before time.Time) error {
+func (s *Server) renew(ctx context.Context, c *storedState, now, before time.Time) error {
 	_, root, err := s.root(ctx, c)
 	if err != nil {
 		return err

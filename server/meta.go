@@ -23,7 +23,7 @@ func (s *Server) handleGetCurrent(ctx context.Context, w http.ResponseWriter, r 
 		return notFound(gun, role)
 	}
 	var (
-		c   *collection
+		c   *storedState
 		err error
 	)
 	// A read may use a current timestamp read up to ReadCacheTTL ago.
@@ -128,7 +128,7 @@ func (s *Server) writeMeta(w http.ResponseWriter, r *http.Request, sha string, d
 // the snapshot (or, for the snapshot, the timestamp) records it: the hash
 // the file was read by. The timestamp's is not recorded, and it is too
 // small to compress.
-func currentSHA(c *collection, role string) string {
+func currentSHA(c *storedState, role string) string {
 	switch role {
 	case tuf.RoleTimestamp:
 		return ""

@@ -9,12 +9,12 @@ import (
 	"github.com/notary-go/notary/tuf"
 )
 
-// A collection is the consistent view of one GUN that every read and every
+// A storedState is the consistent view of one GUN that every read and every
 // update starts from (protocol §4.3): the newest timestamp, the snapshot
 // whose hash it records, and through that snapshot's meta the current
 // file of every other role. Stored versions the current snapshot does not
 // list are history, reachable only by version or hash.
-type collection struct {
+type storedState struct {
 	gun      string
 	ts       *storage.StoredMeta
 	tsBody   *tuf.Timestamp
@@ -40,7 +40,7 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 
 // loadCollection reads the current timestamp and snapshot of gun. A GUN
 // without a timestamp gives a storage.ErrNotFound error.
-func (s *Server) loadCollection(ctx context.Context, gun string) (*collection, error) {
+func (s *Server) loadCollection(ctx context.Context, gun string) (*storedState, error) {
 	ts, err := s.store.GetCurrent(ctx, gun, tuf.RoleTimestamp)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (s *Server) loadCollection(ctx context.Context, gun string) (*collection, e
 	if sha == "" {
 		return nil, &CorruptError{GUN: gun, Role: tuf.RoleTimestamp, Err: errors.New("no sha256 of the snapshot")}
 	}
-	c := &collection{gun: gun, ts: ts, tsBody: tsBody, snapSHA: sha}
+	c := &storedState{gun: gun, ts: ts, tsBody: tsBody, snapSHA: sha}
 	// A snapshot parsed before needs no read: content addressed, it
 	// cannot have changed.
 	if v, ok := s.parsed.get(tuf.RoleSnapshot + "\x00" + sha); ok {
@@ -71,7 +71,7 @@ func (s *Server) loadCollection(ctx context.Context, gun string) (*collection, e
 
 // snapshotFile returns the bytes of the collection's snapshot, reading
 // them on first use.
-func (s *Server) snapshotFile(ctx context.Context, c *collection) (*storage.StoredMeta, error) {
+func (s *Server) snapshotFile(ctx context.Context, c *storedState) (*storage.StoredMeta, error) {
 	if c.snap != nil {
 		return c.snap, nil
 	}
@@ -90,7 +90,7 @@ func (s *Server) snapshotFile(ctx context.Context, c *collection) (*storage.Stor
 // collection, any other role by the hash the snapshot records. A role the
 // snapshot does not list is not found (404; v0.7.0's SQL store answered
 // 500 here).
-func (s *Server) file(ctx context.Context, c *collection, role string) (*storage.StoredMeta, error) {
+func (s *Server) file(ctx context.Context, c *storedState, role string) (*storage.StoredMeta, error) {
 	switch role {
 	case tuf.RoleTimestamp:
 		return c.ts, nil
@@ -127,7 +127,7 @@ func (s *Server) byHash(ctx context.Context, gun, role, sha string) (*storage.St
 }
 
 // root returns the current root, parsed.
-func (s *Server) root(ctx context.Context, c *collection) (*storage.StoredMeta, *tuf.Root, error) {
+func (s *Server) root(ctx context.Context, c *storedState) (*storage.StoredMeta, *tuf.Root, error) {
 	f, err := s.file(ctx, c, tuf.RoleRoot)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {

@@ -64,7 +64,7 @@ type updateCheck struct {
 	ctx     context.Context
 	gun     string
 	now     time.Time
-	cur     *collection // nil for a new collection
+	cur     *storedState // nil for a new collection
 	curRoot *tuf.Root
 
 	root      *tuf.Root
