@@ -242,7 +242,7 @@ func (r *Repository) loadPublished(ctx context.Context, c *api.Client, ks keysto
 		return nil, serverError(r.serverName(), "fetch "+repo.Offline.File, repo.Offline.Err)
 	}
 	trusted := trustedFrom(repo)
-	r.addInvalidForWitness(ctx, c, repo, changes, &trusted)
+	r.addInvalidForChanges(ctx, c, repo, changes, &trusted)
 	return collection.FromTrusted(trusted, keyLookup{ks})
 }
 
@@ -401,18 +401,20 @@ func trustedFrom(repo *update.Verified) collection.Trusted {
 	return t
 }
 
-// addInvalidForWitness fetches, for each delegation the update skipped as
-// invalid and that a staged change witnesses, its current file, so that
-// the witness can make it valid again (v1 keeps "invalid" roles for that).
-// The file is only parsed: it is what the snapshot lists, and it will be
-// re-signed.
-func (r *Repository) addInvalidForWitness(ctx context.Context, c *api.Client, repo *update.Verified, changes []changelist.Change, t *collection.Trusted) {
+// addInvalidForChanges fetches, for each delegation the update skipped as
+// invalid and that a staged change witnesses or adds targets to, its
+// current file: a witness makes it valid again (v1 keeps "invalid" roles
+// for that), and a target change starts the role over above its version
+// (collection.AddTargets), which the server requires (§4.3) after a lost
+// delegation key was replaced. The file is only parsed: it is what the
+// snapshot lists, and it will be re-signed or replaced.
+func (r *Repository) addInvalidForChanges(ctx context.Context, c *api.Client, repo *update.Verified, changes []changelist.Change, t *collection.Trusted) {
 	invalid := repo.Invalid()
 	if len(invalid) == 0 {
 		return
 	}
 	for _, ch := range changes {
-		if ch.Type != changelist.TypeWitness {
+		if ch.Type != changelist.TypeWitness && ch.Type != changelist.TypeTarget {
 			continue
 		}
 		if _, ok := invalid[ch.Scope]; !ok {

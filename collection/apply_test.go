@@ -111,6 +111,28 @@ func TestWitness(t *testing.T) {
 			t.Errorf("revived role %+v", tg)
 		}
 	})
+	t.Run("adding to an invalid delegation starts it over above its version", func(t *testing.T) {
+		// After a lost delegation key was replaced the role's current
+		// file no longer verifies; the server holds its version, so the
+		// new one must be higher, and the old targets are not kept.
+		r := setup(t)
+		tr := r.trusted
+		tr.Invalid = map[string]collection.TargetsFile{"targets/a": tr.Targets["targets/a"]}
+		tr.Targets = map[string]collection.TargetsFile{"targets": tr.Targets["targets"]}
+		c, err := collection.FromTrusted(tr, r.lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantErr(t, c.AddTarget(ctx, "targets/a", "y", meta(t, "y")), nil)
+		up, err := c.Sign(ctx, r.now.Add(time.Hour), collection.SignOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := targetsOf(t, up, "targets/a")
+		if _, old := tg.Targets["x"]; tg.Version != 2 || old || len(tg.Targets) != 1 {
+			t.Errorf("restarted role version %d, targets %v; want version 2 with y only", tg.Version, tg.Targets)
+		}
+	})
 	t.Run("a role with fewer keys than its threshold cannot be witnessed", func(t *testing.T) {
 		r := setup(t)
 		c := r.open()

@@ -103,7 +103,9 @@ func (c *Collection) AddTarget(ctx context.Context, role, name string, meta tuf.
 //     no key; any other change needs one of the role's signing keys (else
 //     *NoSigningKeysError);
 //   - a delegated role without metadata yet gets a new, empty one (version
-//     0, dirty).
+//     0, dirty); one whose current file failed verification
+//     (Trusted.Invalid) starts over empty above that file's version (see
+//     startRole).
 //
 // Beyond v1, metadata that neither v1 nor this implementation could
 // verify later is refused: no hashes, a sha256/sha512 digest of the wrong
@@ -153,8 +155,7 @@ func (c *Collection) AddTargets(ctx context.Context, role string, files map[stri
 		return err
 	}
 	if r == nil {
-		r = &targetsRole{t: newTargets(), dirty: true}
-		c.targets[role] = r
+		r = c.startRole(role)
 	}
 	if r.t.Targets == nil {
 		r.t.Targets = make(map[string]tuf.FileMeta, len(files))
@@ -243,4 +244,20 @@ func (c *Collection) walk(start string, visit func(d tuf.Delegation, r *targetsR
 		queue = append(queue, r.t.Children(d)...)
 	}
 	return nil
+}
+
+// startRole gives role new, empty metadata. When the role's current file
+// failed verification (Trusted.Invalid: signed by keys its parent no
+// longer lists, as after a lost delegation key was replaced), the new
+// metadata continues above its version, since the server refuses a
+// version it already holds (docs/protocol.md §4.3); its targets are not
+// carried over, because the keys that signed them are no longer trusted.
+func (c *Collection) startRole(role string) *targetsRole {
+	r := &targetsRole{t: newTargets(), dirty: true}
+	if old, ok := c.invalid[role]; ok {
+		r.t.Version = old.t.Version
+		delete(c.invalid, role)
+	}
+	c.targets[role] = r
+	return r
 }

@@ -201,6 +201,9 @@ func TestWalkthrough(t *testing.T) {
 	if !strings.Contains(out, "Forced removal") {
 		t.Errorf("page 6: the delegation was not removed:\n%s", out)
 	}
+	if !strings.Contains(out, "2.1 verified") {
+		t.Errorf("page 6: the new delegation key could not publish:\n%s", out)
+	}
 }
 
 // copyTree copies src into dst, applying rewrite to every file.
