@@ -10,6 +10,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/notary-go/notary/internal/daemon"
 	"github.com/notary-go/notary/policy"
 	"github.com/notary-go/notary/registry"
 )
@@ -118,25 +120,21 @@ func run(ctx context.Context, args []string, ready chan<- string, engOpts policy
 		return err
 	}
 	wh := &webhook{engine: eng, log: log}
+	tc, err := daemon.ServerTLS(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
+	ln = tls.NewListener(ln, tc)
 	srv := &http.Server{Handler: wh.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey) }()
 	log.Info("notary-admission listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	}
+	return daemon.Run(ctx, srv, ln, nil)
 }

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/notary-go/notary/internal/daemon"
 	"github.com/notary-go/notary/policy"
 	"github.com/notary-go/notary/registry"
 )
@@ -51,33 +53,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, ready c
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listen(cfg.Listen, cfg.TLSCert, cfg.TLSKey)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() {
-		if cfg.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
 	log.Info("notary-proxy listening", "addr", ln.Addr().String(), "upstream", cfg.Upstream.URL, "tls", cfg.TLSCert != "")
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
+	return daemon.Run(ctx, srv, ln, nil)
+}
+
+// listen listens on addr, with TLS (the project's TLS policy) when a
+// certificate is given.
+func listen(addr, certFile, keyFile string) (net.Listener, error) {
+	var tc *tls.Config
+	if certFile != "" {
+		var err error
+		if tc, err = daemon.ServerTLS(certFile, keyFile); err != nil {
+			return nil, err
+		}
 	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+	}
+	return ln, nil
 }
 
 func newLogger(level string) *slog.Logger {
