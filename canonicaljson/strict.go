@@ -217,13 +217,17 @@ func (p *parser) object(depth int, s *Shape) (map[string]any, error) {
 			return nil, &SyntaxError{Offset: p.pos, Reason: fmt.Sprintf("more than %d object members", maxLen), err: ErrTooMany}
 		}
 		keyAt := p.pos
+		// A plain key stays in the input; others are decoded onto p.keys.
 		kstart := len(p.keys)
-		keys, err := p.appendString(p.keys)
-		if err != nil {
-			return nil, err
+		key, plain := p.plainString()
+		if !plain {
+			keys, err := p.appendString(p.keys)
+			if err != nil {
+				return nil, err
+			}
+			p.keys = keys
+			key = p.keys[kstart:]
 		}
-		p.keys = keys
-		key := p.keys[kstart:]
 		child, keep := s, all
 		if !all {
 			var named bool
@@ -246,6 +250,9 @@ func (p *parser) object(depth int, s *Shape) (map[string]any, error) {
 				return nil, &SyntaxError{Offset: keyAt, Reason: fmt.Sprintf("duplicate object key %q", k), err: ErrDuplicateKey}
 			}
 		} else {
+			if plain {
+				p.keys = append(p.keys, key...)
+			}
 			ks := keySpan{int32(kstart), int32(len(p.keys))}
 			if l := len(p.kspans); l > base {
 				switch bytes.Compare(key, p.key(p.kspans[l-1])) {
@@ -396,21 +403,30 @@ func (p *parser) skipNumber() error {
 
 // string decodes a JSON string starting at the opening quote.
 func (p *parser) string() (string, error) {
+	if b, ok := p.plainString(); ok {
+		return string(b), nil
+	}
+	b, err := p.appendString(nil)
+	return string(b), err
+}
+
+// plainString is the fast path for a string without escapes, control or
+// non-ASCII bytes: it moves past it and gives its contents as a sub-slice
+// of the input. For any other string it gives false and does not move.
+func (p *parser) plainString() ([]byte, bool) {
 	d := p.data
-	// Fast path: no escapes, all ASCII.
 	for i := p.pos + 1; i < len(d); i++ {
 		c := d[i]
 		if c == '"' {
-			s := string(d[p.pos+1 : i])
+			b := d[p.pos+1 : i]
 			p.pos = i + 1
-			return s, nil
+			return b, true
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
 			break
 		}
 	}
-	b, err := p.appendString(nil)
-	return string(b), err
+	return nil, false
 }
 
 // appendString decodes the JSON string starting at the opening quote and
