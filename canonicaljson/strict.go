@@ -1,6 +1,7 @@
 package canonicaljson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,16 +42,7 @@ func (e *SyntaxError) Unwrap() error { return e.err }
 // deeper than MaxDepth, and trailing data. Errors are *SyntaxError.
 func ParseStrict(data []byte) (any, error) {
 	p := parser{data: data}
-	p.skipSpace()
-	v, err := p.value(0)
-	if err != nil {
-		return nil, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.data) {
-		return nil, p.fail("trailing data after JSON value")
-	}
-	return v, nil
+	return p.top(anyShape)
 }
 
 // ParseStrictObject is ParseStrict for input that must be a JSON object.
@@ -62,13 +54,9 @@ func ParseStrictObject(data []byte) (map[string]any, map[string][]byte, error) {
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return nil, nil, p.fail("top-level value is not an object")
 	}
-	v, err := p.value(0)
+	v, err := p.top(anyShape)
 	if err != nil {
 		return nil, nil, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.data) {
-		return nil, nil, p.fail("trailing data after JSON value")
 	}
 	return v.(map[string]any), p.spans, nil
 }
@@ -78,11 +66,25 @@ type parser struct {
 	pos   int
 	spans map[string][]byte // top-level member spans, when wanted
 
-	// Used by ParseShaped when skipping: decoded keys of the objects
-	// being checked (a stack), and a scratch buffer for strings.
+	// Used when dropping values: decoded keys of dropped members of the
+	// objects being checked (a stack), and a scratch buffer for strings.
 	keys    []byte
 	kspans  []keySpan
 	scratch []byte
+}
+
+// top parses the whole input as one value shaped by s.
+func (p *parser) top(s *Shape) (any, error) {
+	p.skipSpace()
+	v, err := p.value(0, s)
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return nil, p.fail("trailing data after JSON value")
+	}
+	return v, nil
 }
 
 func (p *parser) fail(reason string) error {
@@ -100,25 +102,71 @@ func (p *parser) skipSpace() {
 	}
 }
 
-func (p *parser) value(depth int) (any, error) {
+// anyShape builds every value: ParseStrict is the strict walker below
+// guided by it, so that the rules live in one place for both parsers.
+var anyShape = &Shape{Kind: KindAny}
+
+// skipShape builds nothing; a nil *Shape means the same.
+var skipShape = &Shape{Kind: KindSkip}
+
+// value checks one value with every rule of strict JSON and builds what s
+// asks for (see ShapeKind); a nil s builds nothing.
+func (p *parser) value(depth int, s *Shape) (any, error) {
 	if p.pos >= len(p.data) {
 		return nil, p.fail("unexpected end of input")
 	}
+	if s == nil {
+		s = skipShape
+	}
+	if s.Kind == KindRaw {
+		start := p.pos
+		if _, err := p.value(depth, nil); err != nil {
+			return nil, err
+		}
+		return RawValue(p.data[start:p.pos:p.pos]), nil
+	}
+	build := s.Kind != KindSkip
 	switch c := p.data[p.pos]; {
 	case c == '{':
-		return p.object(depth + 1)
+		if s.Kind == KindObject || s.Kind == KindAny {
+			return p.object(depth+1, s)
+		}
+		_, err := p.object(depth+1, skipShape)
+		return skippedObject, err
 	case c == '[':
-		return p.array(depth + 1)
+		if s.Kind == KindArray || s.Kind == KindAny {
+			return p.array(depth+1, s)
+		}
+		_, err := p.array(depth+1, skipShape)
+		return skippedArray, err
 	case c == '"':
-		return p.string()
+		if build {
+			return p.string()
+		}
+		var err error
+		p.scratch, err = p.appendString(p.scratch[:0])
+		return skippedString, err
 	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
+		start := p.pos
+		if err := p.skipNumber(); err != nil || !build {
+			return skippedNumber, err
+		}
+		return json.Number(p.data[start:p.pos]), nil
 	case c == 't':
-		return true, p.literal("true")
+		if build {
+			return true, p.literal("true")
+		}
+		return skippedBool, p.literal("true")
 	case c == 'f':
-		return false, p.literal("false")
+		if build {
+			return false, p.literal("false")
+		}
+		return skippedBool, p.literal("false")
 	case c == 'n':
-		return nil, p.literal("null")
+		if build {
+			return nil, p.literal("null")
+		}
+		return skippedNull, p.literal("null")
 	default:
 		return nil, p.fail(fmt.Sprintf("invalid character %q looking for a value", c))
 	}
@@ -132,30 +180,89 @@ func (p *parser) literal(want string) error {
 	return nil
 }
 
-func (p *parser) object(depth int) (any, error) {
+// object checks an object and builds the members s keeps: all of them for
+// KindAny (an empty object is then an empty map), those Shape names or
+// covers for KindObject (an empty object is then a nil map), none for
+// KindSkip. Keys of dropped members go only to a reusable stack, long
+// enough to refuse duplicates among them. On error the parser is not
+// reused, so the stacks are unwound only on success.
+func (p *parser) object(depth int, s *Shape) (map[string]any, error) {
 	if depth > MaxDepth {
 		return nil, p.fail("nesting too deep")
 	}
+	all := s.Kind == KindAny
+	maxLen := 0
+	if s.Kind == KindObject {
+		maxLen = s.MaxLen
+	}
 	top := depth == 1 && p.spans != nil
 	p.pos++ // '{'
-	m := map[string]any{}
+	var m map[string]any
+	if all {
+		m = map[string]any{}
+	}
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
 		return m, nil
 	}
-	for {
+	base, kbase := len(p.kspans), len(p.keys)
+	sorted := true
+	for n := 1; ; n++ {
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return nil, p.fail("expected string for object key")
 		}
-		keyAt := p.pos
-		k, err := p.string()
-		if err != nil {
-			return nil, err
+		if maxLen > 0 && n > maxLen {
+			return nil, &SyntaxError{Offset: p.pos, Reason: fmt.Sprintf("more than %d object members", maxLen), err: ErrTooMany}
 		}
-		if _, dup := m[k]; dup {
-			return nil, &SyntaxError{Offset: keyAt, Reason: fmt.Sprintf("duplicate object key %q", k), err: ErrDuplicateKey}
+		keyAt := p.pos
+		// A plain key stays in the input; others are decoded onto p.keys.
+		kstart := len(p.keys)
+		key, plain := p.plainString()
+		if !plain {
+			keys, err := p.appendString(p.keys)
+			if err != nil {
+				return nil, err
+			}
+			p.keys = keys
+			key = p.keys[kstart:]
+		}
+		child, keep := s, all
+		if !all {
+			var named bool
+			child, named = s.Members[string(key)]
+			keep = named || s.Others != nil
+			if !keep && s.Closed {
+				return nil, &UnknownMemberError{Offset: keyAt, Key: string(key)}
+			}
+			if !keep && foldsTo(key, s.Members) {
+				keep = true // kept as a Skipped, for the caller to refuse
+			} else if !named {
+				child = s.Others // nil when dropped
+			}
+		}
+		var k string
+		if keep {
+			k = string(key)
+			p.keys = p.keys[:kstart]
+			if _, dup := m[k]; dup {
+				return nil, &SyntaxError{Offset: keyAt, Reason: fmt.Sprintf("duplicate object key %q", k), err: ErrDuplicateKey}
+			}
+		} else {
+			if plain {
+				p.keys = append(p.keys, key...)
+			}
+			ks := keySpan{int32(kstart), int32(len(p.keys))}
+			if l := len(p.kspans); l > base {
+				switch bytes.Compare(key, p.key(p.kspans[l-1])) {
+				case 0:
+					return nil, &SyntaxError{Offset: keyAt, Reason: fmt.Sprintf("duplicate object key %q", key), err: ErrDuplicateKey}
+				case -1:
+					sorted = false
+				}
+			}
+			p.kspans = append(p.kspans, ks)
 		}
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
@@ -164,14 +271,19 @@ func (p *parser) object(depth int) (any, error) {
 		p.pos++
 		p.skipSpace()
 		start := p.pos
-		v, err := p.value(depth)
+		v, err := p.value(depth, child)
 		if err != nil {
 			return nil, err
 		}
-		if top {
-			p.spans[k] = p.data[start:p.pos:p.pos]
+		if keep {
+			if top {
+				p.spans[k] = p.data[start:p.pos:p.pos]
+			}
+			if m == nil {
+				m = map[string]any{}
+			}
+			m[k] = v
 		}
-		m[k] = v
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.fail("unexpected end of input in object")
@@ -179,33 +291,55 @@ func (p *parser) object(depth int) (any, error) {
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
+			continue
 		case '}':
 			p.pos++
-			return m, nil
 		default:
 			return nil, p.fail("expected ',' or '}' in object")
 		}
+		break
 	}
+	if err := p.checkDropped(base, sorted); err != nil {
+		return nil, err
+	}
+	p.kspans, p.keys = p.kspans[:base], p.keys[:kbase]
+	return m, nil
 }
 
-func (p *parser) array(depth int) (any, error) {
+// array checks an array and builds its elements unless s is KindSkip:
+// each with s.Elems for KindArray, with s itself for KindAny.
+func (p *parser) array(depth int, s *Shape) ([]any, error) {
 	if depth > MaxDepth {
 		return nil, p.fail("nesting too deep")
 	}
+	var a []any
+	elems, maxLen := s, 0
+	switch s.Kind {
+	case KindArray:
+		elems, maxLen = s.Elems, s.MaxLen
+		a = []any{}
+	case KindAny:
+		a = []any{}
+	}
+	build := a != nil
 	p.pos++ // '['
-	a := []any{}
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
 		return a, nil
 	}
-	for {
+	for n := 0; ; n++ {
 		p.skipSpace()
-		v, err := p.value(depth)
+		if maxLen > 0 && n >= maxLen {
+			return nil, &SyntaxError{Offset: p.pos, Reason: fmt.Sprintf("more than %d array elements", maxLen), err: ErrTooMany}
+		}
+		v, err := p.value(depth, elems)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		if build {
+			a = append(a, v)
+		}
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.fail("unexpected end of input in array")
@@ -220,15 +354,6 @@ func (p *parser) array(depth int) (any, error) {
 			return nil, p.fail("expected ',' or ']' in array")
 		}
 	}
-}
-
-// number checks the JSON number grammar and returns the literal unchanged.
-func (p *parser) number() (any, error) {
-	start := p.pos
-	if err := p.skipNumber(); err != nil {
-		return nil, err
-	}
-	return json.Number(p.data[start:p.pos]), nil
 }
 
 // skipNumber moves past a number, checking the JSON grammar.
@@ -278,21 +403,30 @@ func (p *parser) skipNumber() error {
 
 // string decodes a JSON string starting at the opening quote.
 func (p *parser) string() (string, error) {
+	if b, ok := p.plainString(); ok {
+		return string(b), nil
+	}
+	b, err := p.appendString(nil)
+	return string(b), err
+}
+
+// plainString is the fast path for a string without escapes, control or
+// non-ASCII bytes: it moves past it and gives its contents as a sub-slice
+// of the input. For any other string it gives false and does not move.
+func (p *parser) plainString() ([]byte, bool) {
 	d := p.data
-	// Fast path: no escapes, all ASCII.
 	for i := p.pos + 1; i < len(d); i++ {
 		c := d[i]
 		if c == '"' {
-			s := string(d[p.pos+1 : i])
+			b := d[p.pos+1 : i]
 			p.pos = i + 1
-			return s, nil
+			return b, true
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
 			break
 		}
 	}
-	b, err := p.appendString(nil)
-	return string(b), err
+	return nil, false
 }
 
 // appendString decodes the JSON string starting at the opening quote and
