@@ -70,6 +70,23 @@ func parseConfig(data []byte) (*Config, *policy.Policy, error) {
 	return &c, pol, nil
 }
 
+const admissionUsage = `Usage: notary-admission -config FILE
+
+A Kubernetes admission webhook (AdmissionReview v1 over TLS): /validate
+allows or denies Pods and pod templates (Deployment, StatefulSet,
+DaemonSet, ReplicaSet, Job, CronJob) by the signature policy; /mutate also
+pins signed tags to their signed digests. Manifests: deploy/kubernetes/
+admission/; policy: docs/enforce.md.
+
+Config file keys (JSON):
+  listen              address, e.g. ":8443"
+  tls_cert, tls_key   the webhook's certificate and key (required; TLS 1.2+)
+  trust_dir           cache of verified trust data (default /var/lib/notary-admission)
+  policy              the policy, inline or a path
+
+Flags:
+`
+
 func main() {
 	if err := run(context.Background(), os.Args[1:], nil, policy.Options{}); err != nil {
 		fmt.Fprintln(os.Stderr, "notary-admission:", err)
@@ -82,8 +99,14 @@ func main() {
 // trust source); programs pass the zero value.
 func run(ctx context.Context, args []string, ready chan<- string, engOpts policy.Options) error {
 	fs := flag.NewFlagSet("notary-admission", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (JSON): listen, tls_cert, tls_key, trust_dir, policy")
-	if err := fs.Parse(args); err != nil {
+	cfgPath := fs.String("config", "", "config file (JSON), keys above")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), admissionUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {

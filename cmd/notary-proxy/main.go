@@ -26,6 +26,30 @@ import (
 	"github.com/notary-go/notary/registry"
 )
 
+const proxyUsage = `Usage: notary-proxy -config FILE
+
+A verifying registry proxy: it serves the registry API to pull clients
+(containerd, CRI-O, crane, docker) from one upstream V2/OCI registry, and
+serves a tag only as the digest its signers signed, a digest only if
+signed (or a child of a signed index). Blobs stream through; pushes are
+refused. See docs/enforce.md.
+
+Config file keys (JSON):
+  listen                 address, e.g. ":5000"
+  tls_cert, tls_key      serve HTTPS (TLS 1.2+, ECDHE and AEAD only)
+  upstream.url           the registry, e.g. "https://registry.example.com"
+  upstream.name          the registry name images carry, if not the URL's host
+  upstream.ca            CA bundle for the upstream's certificate
+  upstream.credentials   {"file": F} or {"username_env": U, "password_env": P};
+                         never the secret itself
+  trust_dir              cache of verified trust data (default /var/lib/notary-proxy)
+  policy                 the policy, inline or a path (docs/enforce.md)
+  client_auth.htpasswd   require Basic auth from pull clients (bcrypt htpasswd)
+  log_level              debug, info (default), warn or error
+
+Flags:
+`
+
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Getenv, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "notary-proxy:", err)
@@ -37,8 +61,14 @@ func main() {
 // ready is not nil it receives the listening address.
 func run(ctx context.Context, args []string, getenv func(string) string, ready chan<- string) error {
 	fs := flag.NewFlagSet("notary-proxy", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file (JSON): listen, tls_cert, tls_key, upstream, trust_dir, policy")
-	if err := fs.Parse(args); err != nil {
+	cfgPath := fs.String("config", "", "config file (JSON), keys above")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), proxyUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
