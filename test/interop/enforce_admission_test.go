@@ -7,13 +7,11 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -28,7 +26,7 @@ import (
 // out of reach here: the AdmissionReview requests are built from the
 // k8s.io/api types, as the API server would send them.
 func TestEnforceAdmissionBinary(t *testing.T) {
-	reg := enfDistribution(t)
+	reg := regStartDistribution(t, regDistOpts{}).Host
 	trust := enfStartTrust(t)
 	signedDigest, _ := enfPushImage(t, reg, "team/web", "1.0", "web layer ", 4096, "linux/amd64")
 	trust.sign(t, reg+"/team/web:1.0")
@@ -47,9 +45,10 @@ func TestEnforceAdmissionBinary(t *testing.T) {
 	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	proc := enfStart(t, dir, "notary-admission", []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, ourBin(t, "./cmd/notary-admission"), "-config", cfgFile)
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool}}}
-	enfWaitTLS(t, proc, hc, "https://"+host+"/healthz")
+	proc := regStartProc(t, dir, "notary-admission", []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, ourBin(t, "./cmd/notary-admission"), "-config", cfgFile)
+	tlsConf := &tls.Config{RootCAs: pki.Pool}
+	proc.waitUp(t, "https://"+host+"/healthz", tlsConf)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf}}
 
 	send := func(t *testing.T, path string, obj runtime.Object, kind metav1.GroupVersionKind) *admissionv1.AdmissionResponse {
 		t.Helper()
@@ -101,23 +100,4 @@ func TestEnforceAdmissionBinary(t *testing.T) {
 			t.Fatal("unsigned allowed during the outage")
 		}
 	})
-}
-
-// enfWaitTLS polls an HTTPS URL until it answers.
-func enfWaitTLS(t testing.TB, p *enfProc, hc *http.Client, url string) {
-	t.Helper()
-	for i := 0; i < 600; i++ {
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited:\n%s", p.name, tail(p.logText(), 40))
-		default:
-		}
-		if resp, err := hc.Get(url); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s does not answer %s", p.name, url)
 }

@@ -6,14 +6,14 @@ package interop
 // the CNCF distribution registry and crane as peers (built by
 // scripts/install-registry-peers.sh), our trust server in-process, images
 // pushed with the registry API and signed with package image, and the
-// notary-proxy binary. Everything here is prefixed enf so it cannot clash
-// with the other interop helpers.
+// notary-proxy binary. Peers, processes and registries come from the
+// registry helpers (registry_helpers_test.go); what is here has no twin
+// there and is prefixed enf so it cannot clash with the other interop
+// helpers.
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,13 +21,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/notary-go/notary/client"
 	"github.com/notary-go/notary/image"
@@ -38,144 +34,10 @@ import (
 	"github.com/notary-go/notary/storage/memory"
 )
 
-// enfPeer finds a registry peer binary: $NOTARY_PEER_<NAME> (what
-// scripts/install-registry-peers.sh prints), else
-// $NOTARY_REGISTRY_PEERS_BIN/<name>, else the module's .tools/bin/<name>;
-// missing, the test is skipped (failed with CI=true).
-func enfPeer(t testing.TB, name string) string {
-	t.Helper()
-	cands := []string{os.Getenv("NOTARY_PEER_" + strings.ToUpper(name))}
-	if d := os.Getenv("NOTARY_REGISTRY_PEERS_BIN"); d != "" {
-		cands = append(cands, filepath.Join(d, name))
-	}
-	if root, err := moduleRoot(); err == nil {
-		cands = append(cands, filepath.Join(root, ".tools", "bin", name))
-	}
-	for _, p := range cands {
-		if p == "" {
-			continue
-		}
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	requirePeer(t, "registry peer %s not built: run scripts/install-registry-peers.sh (or set NOTARY_PEER_%s)", name, strings.ToUpper(name))
-	return ""
-}
-
-// enfProc is a process started by a test, stopped by its PID.
-type enfProc struct {
-	name, log string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	once      sync.Once
-}
-
-func enfStart(t testing.TB, dir, name string, env []string, bin string, args ...string) *enfProc {
-	t.Helper()
-	p := &enfProc{name: name, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
-	lf, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Dir, p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = dir, env, lf, lf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	go func() { _ = p.cmd.Wait(); lf.Close(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(p.log)
-			t.Logf("--- %s log ---\n%s", name, tail(string(b), 40))
-		}
-	})
-	return p
-}
-
-func (p *enfProc) stop() {
-	p.once.Do(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-}
-
-func (p *enfProc) logText() string { b, _ := os.ReadFile(p.log); return string(b) }
-
-// waitUp polls url until it answers (any status); the process exiting or
-// 60s without an answer fails the test.
-func (p *enfProc) waitUp(t testing.TB, url string) {
-	t.Helper()
-	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited:\n%s", p.name, tail(p.logText(), 40))
-		default:
-		}
-		if resp, err := c.Get(url); err == nil {
-			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not answer %s:\n%s", p.name, url, tail(p.logText(), 40))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// enfDistribution starts the distribution registry (plain HTTP, loopback,
-// filesystem storage) and returns its host:port.
-func enfDistribution(t testing.TB) string {
-	t.Helper()
-	bin := enfPeer(t, "registry")
-	dir := t.TempDir()
-	host := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg := map[string]any{
-		"version": "0.1",
-		"log":     map[string]any{"level": "warn", "accesslog": map[string]any{"disabled": true}},
-		"storage": map[string]any{"filesystem": map[string]any{"rootdirectory": filepath.Join(dir, "data")}, "delete": map[string]any{"enabled": true}},
-		"http":    map[string]any{"addr": host, "secret": "enforce-interop"},
-	}
-	b, _ := json.Marshal(cfg) // JSON is YAML
-	cfgFile := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgFile, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true"}
-	p := enfStart(t, dir, "distribution", env, bin, "serve", cfgFile)
-	p.waitUp(t, "http://"+host+"/v2/")
-	return host
-}
-
-func enfDigest(b []byte) string {
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
-
-// enfOlareg starts olareg (in memory, loopback) and returns its host:port.
-func enfOlareg(t testing.TB) string {
-	t.Helper()
-	bin := enfPeer(t, "olareg")
-	dir := t.TempDir()
-	port := freePort(t)
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	p := enfStart(t, dir, "olareg", []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, bin, "serve", "--addr", "127.0.0.1", "--port", fmt.Sprint(port), "--store-type", "mem")
-	p.waitUp(t, "http://"+host+"/v2/")
-	return host
-}
-
 // enfPushBlob uploads b (monolithic POST then PUT) unless present.
 func enfPushBlob(t testing.TB, host, repo string, b []byte) string {
 	t.Helper()
-	d := enfDigest(b)
+	d := regDigest(b)
 	resp, err := http.Post("http://"+host+"/v2/"+repo+"/blobs/uploads/", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +81,7 @@ func enfPushManifest(t testing.TB, host, repo, ref, mediaType string, body []byt
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("put manifest %s:%s: %s %s", repo, ref, resp.Status, b)
 	}
-	return enfDigest(body)
+	return regDigest(body)
 }
 
 // enfPushImage pushes a one-layer OCI image with a layer of layerSize
@@ -238,7 +100,7 @@ func enfPushImage(t testing.TB, host, repo, tag, seed string, layerSize int, pla
 	})
 	ref := tag
 	if ref == "" {
-		ref = enfDigest(m)
+		ref = regDigest(m)
 	}
 	return enfPushManifest(t, host, repo, ref, registry.MediaTypeOCIManifest, m), m
 }
@@ -298,7 +160,7 @@ func (e *enfTrust) sign(t testing.TB, ref string) image.Signed {
 
 // enfProxy runs the notary-proxy binary with cfg (listen is filled in)
 // and returns its host:port and process.
-func enfProxy(t testing.TB, cfg map[string]any) (string, *enfProc) {
+func enfProxy(t testing.TB, cfg map[string]any) (string, *regProc) {
 	t.Helper()
 	bin := ourBin(t, "./cmd/notary-proxy")
 	dir := t.TempDir()
@@ -312,38 +174,30 @@ func enfProxy(t testing.TB, cfg map[string]any) (string, *enfProc) {
 	if err := os.WriteFile(cfgFile, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := enfStart(t, dir, "notary-proxy", []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, bin, "-config", cfgFile)
-	p.waitUp(t, "http://"+host+"/healthz")
+	p := regStartProc(t, dir, "notary-proxy", []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, bin, "-config", cfgFile)
+	p.waitUp(t, "http://"+host+"/healthz", nil)
 	return host, p
 }
 
-// enfCrane runs crane; it returns stdout, stderr and whether it succeeded.
+// enfCrane runs crane against a plain-HTTP registry or proxy
+// (--insecure), without credentials; it returns stdout, stderr and
+// whether it succeeded.
 func enfCrane(t testing.TB, args ...string) (string, string, bool) {
 	t.Helper()
-	bin := enfPeer(t, "crane")
-	cmd := exec.Command(bin, append(args, "--insecure")...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.String(), errb.String(), err == nil
+	c := regNewCrane(t, regDockerConfig(t, nil), "")
+	out, errs, err := c.output(append(args, "--insecure")...)
+	return out, errs, err == nil
 }
 
 // enfRegctl runs regctl with its own config home, in which proxy (a
 // plain-HTTP host) is set to TLS disabled.
 func enfRegctl(t testing.TB, home, proxy string, args ...string) (string, string, bool) {
 	t.Helper()
-	bin := enfPeer(t, "regctl")
-	run := func(args ...string) (string, string, bool) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		return out.String(), errb.String(), err == nil
-	}
-	if _, errs, ok := run("registry", "set", "--tls", "disabled", proxy); !ok {
+	bin := regPeer(t, "regctl")
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
+	if _, errs, err := regExec(bin, env, "registry", "set", "--tls", "disabled", proxy); err != nil {
 		t.Fatalf("regctl registry set: %s", errs)
 	}
-	return run(args...)
+	out, errs, err := regExec(bin, env, args...)
+	return out, errs, err == nil
 }

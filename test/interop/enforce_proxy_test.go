@@ -16,12 +16,12 @@ import (
 // behind notary-proxy (the real binary), our trust server, and crane (and
 // regctl) pulling through the proxy.
 func TestEnforceProxyCrane(t *testing.T) {
-	t.Run("distribution", func(t *testing.T) { enfProxyScenario(t, enfDistribution(t)) })
-	t.Run("olareg", func(t *testing.T) { enfProxyScenario(t, enfOlareg(t)) })
+	t.Run("distribution", func(t *testing.T) { enfProxyScenario(t, regStartDistribution(t, regDistOpts{}).Host) })
+	t.Run("olareg", func(t *testing.T) { enfProxyScenario(t, regStartOlareg(t).Host) })
 }
 
 func enfProxyScenario(t *testing.T, reg string) {
-	enfPeer(t, "crane")
+	regPeer(t, "crane")
 	trust := enfStartTrust(t)
 
 	// org/app:1.0 signed; org/app:unsigned not; org/app:multi a signed
@@ -109,7 +109,7 @@ func enfProxyScenario(t *testing.T, reg string) {
 			}
 			return
 		}
-		if enfDigest([]byte(out)) == newDigest || out != string(signedManifest) {
+		if regDigest([]byte(out)) == newDigest || out != string(signedManifest) {
 			t.Fatalf("served the re-pushed manifest")
 		}
 	})
@@ -168,7 +168,7 @@ func enfProxyScenario(t *testing.T, reg string) {
 	// A proxy restarted during the outage has nothing in memory: it
 	// decides from the trust directory's cache, still unexpired.
 	t.Run("restarted during the outage", func(t *testing.T) {
-		proc.stop()
+		proc.Stop()
 		proxy2, _ := enfProxy(t, cfg())
 		p2 := proxy2 + "/org/app"
 		if out, errs, ok := enfCrane(t, "manifest", p2+":1.0"); !ok || out != string(signedManifest) {

@@ -29,24 +29,32 @@ import (
 	"time"
 )
 
-// regPeer is the path of a registry peer binary: $NOTARY_REGISTRY_PEERS_BIN,
-// else $NOTARY_V1_BIN (scripts/test.sh builds every peer into one
-// directory), else the module's .tools/bin. Missing, the test is skipped
-// (failed with CI=true).
+// regPeer is the path of a registry peer binary: $NOTARY_PEER_<NAME>
+// (what scripts/install-registry-peers.sh prints), else
+// $NOTARY_REGISTRY_PEERS_BIN/<name>, else $NOTARY_V1_BIN/<name>
+// (scripts/test.sh builds every peer into one directory), else the
+// module's .tools/bin/<name>. Missing, the test is skipped (failed with
+// CI=true).
 func regPeer(t testing.TB, name string) string {
 	t.Helper()
-	var tried []string
+	env := "NOTARY_PEER_" + strings.ToUpper(name)
+	cands := []string{os.Getenv(env)}
 	for _, dir := range []string{os.Getenv("NOTARY_REGISTRY_PEERS_BIN"), os.Getenv("NOTARY_V1_BIN"), filepath.Join(dockerRepoRoot(t), ".tools", "bin")} {
-		if dir == "" {
+		if dir != "" {
+			cands = append(cands, filepath.Join(dir, name))
+		}
+	}
+	var tried []string
+	for _, p := range cands {
+		if p == "" {
 			continue
 		}
-		p := filepath.Join(dir, name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p
 		}
 		tried = append(tried, p)
 	}
-	requirePeer(t, "registry peer %s not built (looked at %s): run scripts/install-registry-peers.sh", name, strings.Join(tried, ", "))
+	requirePeer(t, "registry peer %s not built (looked at %s): run scripts/install-registry-peers.sh (or set %s)", name, strings.Join(tried, ", "), env)
 	return ""
 }
 
@@ -79,12 +87,18 @@ func regStartProc(t testing.TB, dir, name string, env []string, bin string, args
 	t.Cleanup(func() {
 		p.Stop()
 		if t.Failed() {
-			b, _ := os.ReadFile(p.log)
-			t.Logf("--- %s log (last 4 KiB) ---\n%s", name, authTail(b, 4096))
+			t.Logf("--- %s log (last 4 KiB) ---\n%s", name, p.logTail())
 		}
 	})
 	return p
 }
+
+// logText is everything the process has written so far (stdout and
+// stderr), for tests that check what it logged.
+func (p *regProc) logText() string { b, _ := os.ReadFile(p.log); return string(b) }
+
+// logTail is the last 4 KiB of the log, for failure messages.
+func (p *regProc) logTail() []byte { return authTail([]byte(p.logText()), 4096) }
 
 // Stop ends the process (SIGTERM, SIGKILL after 10s) and waits for it.
 func (p *regProc) Stop() {
@@ -99,7 +113,7 @@ func (p *regProc) Stop() {
 	})
 }
 
-// regWaitUp waits until url answers (any HTTP status), failing the test
+// waitUp waits until url answers (any HTTP status), failing the test
 // if the process exits first or nothing answers within 60s.
 func (p *regProc) waitUp(t testing.TB, url string, tlsConf *tls.Config) {
 	t.Helper()
@@ -108,8 +122,7 @@ func (p *regProc) waitUp(t testing.TB, url string, tlsConf *tls.Config) {
 	for {
 		select {
 		case <-p.done:
-			b, _ := os.ReadFile(p.log)
-			t.Fatalf("%s exited before answering %s:\n%s", p.name, url, authTail(b, 4096))
+			t.Fatalf("%s exited before answering %s:\n%s", p.name, url, p.logTail())
 		default:
 		}
 		resp, err := c.Get(url)
@@ -118,8 +131,7 @@ func (p *regProc) waitUp(t testing.TB, url string, tlsConf *tls.Config) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(p.log)
-			t.Fatalf("%s does not answer %s: %v\n%s", p.name, url, err, authTail(b, 4096))
+			t.Fatalf("%s does not answer %s: %v\n%s", p.name, url, err, p.logTail())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -269,18 +281,31 @@ func regNewCrane(t testing.TB, dockerConfig, caFile string) *regCrane {
 	return &regCrane{bin: regPeer(t, "crane"), dir: t.TempDir(), env: env}
 }
 
-func (c *regCrane) run(args ...string) (string, error) {
+// regExec runs a peer binary with exactly env (nothing of the user's),
+// killed after 2 minutes, and returns its stdout and stderr apart.
+func regExec(bin string, env []string, args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = c.env
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err = cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// output runs crane with stdout and stderr apart.
+func (c *regCrane) output(args ...string) (stdout, stderr string, err error) {
+	return regExec(c.bin, c.env, args...)
+}
+
+// run runs crane: stdout, or stdout and stderr when it failed.
+func (c *regCrane) run(args ...string) (string, error) {
+	out, errs, err := c.output(args...)
 	if err != nil {
-		return out.String() + errb.String(), err
+		return out + errs, err
 	}
-	return out.String(), nil
+	return out, nil
 }
 
 func (c *regCrane) must(t testing.TB, args ...string) string {
@@ -408,14 +433,11 @@ func regCheckRegctl(t testing.TB, reg *regRegistry, dockerConfig, caFile string,
 	}
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("regctl %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+		out, errs, err := regExec(bin, env, args...)
+		if err != nil {
+			t.Fatalf("regctl %s: %v\n%s%s", strings.Join(args, " "), err, out, errs)
 		}
-		return out.String()
+		return out
 	}
 	if reg.CAFile != "" {
 		ca, err := os.ReadFile(reg.CAFile)
