@@ -37,10 +37,28 @@ type Config struct {
 	LogLevel string `json:"log_level,omitempty"`
 }
 
-// ClientAuth is how pull clients authenticate to the proxy: Basic, checked
-// against an htpasswd file of bcrypt hashes.
+// ClientAuth is how pull clients authenticate to the proxy, as to a
+// registry: Basic, checked against an htpasswd file of bcrypt hashes, or
+// bearer tokens from a token server (the registry token spec). Exactly one
+// of the two.
 type ClientAuth struct {
-	Htpasswd string `json:"htpasswd"`
+	Htpasswd string     `json:"htpasswd,omitempty"`
+	Token    *TokenAuth `json:"token,omitempty"`
+}
+
+// TokenAuth is the token server the proxy sends clients to, and what its
+// tokens must carry: the same four options as notary-server's (and the
+// distribution registry's) token auth.
+type TokenAuth struct {
+	// Realm is the token server's URL, named in the challenge.
+	Realm string `json:"realm"`
+	// Service is the audience clients ask tokens for ("aud").
+	Service string `json:"service"`
+	// Issuer is the tokens' "iss".
+	Issuer string `json:"issuer"`
+	// RootCertBundle is a PEM file of the certificates token signing
+	// chains must lead to.
+	RootCertBundle string `json:"rootcertbundle"`
 }
 
 // Upstream is the registry the proxy forwards to.
@@ -91,6 +109,9 @@ func parseConfig(data []byte) (*Config, *policy.Policy, error) {
 	}
 	if c.TrustDir == "" {
 		c.TrustDir = "/var/lib/notary-proxy"
+	}
+	if a := c.ClientAuth; a != nil && (a.Htpasswd == "") == (a.Token == nil) {
+		return nil, nil, errors.New(`config: client_auth takes exactly one of "htpasswd" and "token"`)
 	}
 	pol, err := policy.FromConfig(c.Policy)
 	if err != nil {

@@ -45,6 +45,8 @@ Config file keys (JSON):
   trust_dir              cache of verified trust data (default /var/lib/notary-proxy)
   policy                 the policy, inline or a path (docs/enforce.md)
   client_auth.htpasswd   require Basic auth from pull clients (bcrypt htpasswd)
+  client_auth.token      or require bearer tokens: {"realm", "service", "issuer",
+                         "rootcertbundle"}, as notary-server's token auth
   log_level              debug, info (default), warn or error
 
 Flags:
@@ -134,7 +136,7 @@ func newHandler(cfg *Config, pol *policy.Policy, log *slog.Logger, getenv func(s
 	if err != nil {
 		return nil, err
 	}
-	rc, err := registry.New(registry.Options{Credentials: creds, CAFile: cfg.Upstream.CA, Insecure: cfg.Upstream.insecure(), UserAgent: "notary-proxy"})
+	rc, err := registry.New(registry.Options{Credentials: creds, CAFile: cfg.Upstream.CA, Insecure: cfg.Upstream.insecure(), UserAgent: "notary-proxy", WrapTransport: tuneTransport})
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +154,13 @@ func newHandler(cfg *Config, pol *policy.Policy, log *slog.Logger, getenv func(s
 		return nil, err
 	}
 	p := &proxy{host: host, endpoint: cfg.Upstream.endpoint(), engine: eng, upstream: rc, log: log, m: newMetrics()}
+	if cfg.ClientAuth != nil && cfg.ClientAuth.Token != nil {
+		a, err := newTokenClientAuth(cfg.ClientAuth.Token, log)
+		if err != nil {
+			return nil, err
+		}
+		return a.wrap(p.routes()), nil
+	}
 	if cfg.ClientAuth != nil {
 		a, err := loadHtpasswd(cfg.ClientAuth.Htpasswd)
 		if err != nil {
@@ -160,6 +169,27 @@ func newHandler(cfg *Config, pol *policy.Policy, log *slog.Logger, getenv func(s
 		return a.wrap(p.routes()), nil
 	}
 	return p.routes(), nil
+}
+
+// tuneTransport adapts the registry client's transport to relaying many
+// pulls to one upstream: more idle keep-alive connections to it (nodes
+// pull layers in parallel), no transparent gzip (layers are compressed
+// already, and a relayed body must be the upstream's bytes), and a larger
+// read buffer for response headers and small bodies (a large body's reads
+// bypass it). The write buffer stays at its default: requests are
+// body-less GETs.
+func tuneTransport(rt http.RoundTripper) http.RoundTripper {
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return rt
+	}
+	t = t.Clone()
+	t.DisableCompression = true
+	t.MaxIdleConns = 128
+	t.MaxIdleConnsPerHost = 32
+	t.IdleConnTimeout = 90 * time.Second
+	t.ReadBufferSize = 256 << 10
+	return t
 }
 
 // rewriteHost sends requests for images named after the registry (name)

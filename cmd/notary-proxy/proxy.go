@@ -102,17 +102,35 @@ func (p *proxy) serveV2(w http.ResponseWriter, r *http.Request) {
 		p.readOnly(w, r)
 		return
 	}
-	rest := strings.TrimPrefix(r.URL.Path, "/v2/")
-	if i := strings.LastIndex(rest, "/manifests/"); i > 0 {
-		p.manifest(w, r, rest[:i], rest[i+len("/manifests/"):])
+	switch name, kind, ref, ok := splitRoute(r.URL.Path); {
+	case ok && kind == "manifests":
+		p.manifest(w, r, name, ref)
 		return
-	}
-	if i := strings.LastIndex(rest, "/blobs/"); i > 0 {
-		p.blob(w, r, rest[:i], rest[i+len("/blobs/"):])
+	case ok:
+		p.blob(w, r, name, ref)
 		return
 	}
 	writeError(w, http.StatusNotFound, "UNSUPPORTED", "notary-proxy serves only manifests and blobs (pulls)")
 }
+
+// splitRoute splits /v2/<name>/manifests/<ref> and /v2/<name>/blobs/<ref>;
+// kind is "manifests" or "blobs". The one place both routing and client
+// auth read a path from, so the scope asked for is that of the repository
+// served.
+func splitRoute(path string) (name, kind, ref string, ok bool) {
+	rest, found := strings.CutPrefix(path, "/v2/")
+	if !found {
+		return "", "", "", false
+	}
+	for _, k := range []string{"manifests", "blobs"} {
+		if i := strings.LastIndex(rest, "/"+k+"/"); i > 0 {
+			return rest[:i], k, rest[i+len(k)+2:], true
+		}
+	}
+	return "", "", "", false
+}
+
+func validRepo(name string) bool { return len(name) <= 255 && repoRE.MatchString(name) }
 
 func (p *proxy) readOnly(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", fmt.Sprintf("notary-proxy is read-only: %s is refused", r.Method))
@@ -122,7 +140,7 @@ func (p *proxy) readOnly(w http.ResponseWriter, r *http.Request) {
 // tag is resolved to its signed digest, and only bytes that hash to that
 // digest are served.
 func (p *proxy) manifest(w http.ResponseWriter, r *http.Request, name, reference string) {
-	if !repoRE.MatchString(name) || len(name) > 255 {
+	if !validRepo(name) {
 		writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name")
 		return
 	}
@@ -220,7 +238,7 @@ var blobHeaders = []string{"Content-Type", "Content-Length", "Content-Range", "A
 // pull clients check them against the digests in the manifest the proxy
 // allowed. The body is copied as it arrives, never held whole.
 func (p *proxy) blob(w http.ResponseWriter, r *http.Request, name, d string) {
-	if !repoRE.MatchString(name) || len(name) > 255 {
+	if !validRepo(name) {
 		writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name")
 		return
 	}

@@ -38,7 +38,7 @@ type upstream struct {
 	blobReads atomic.Int64
 }
 
-func newUpstream(t *testing.T, blobSize int64) *upstream {
+func newUpstream(t testing.TB, blobSize int64) *upstream {
 	u := &upstream{reg: registrytest.New(), blobSize: blobSize}
 	inner := u.reg.Server.Config.Handler
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +109,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // newEnv: upstream with org/app:1.0 (signed), :unsigned, :multi (a signed
 // index with an amd64 child) and org/audited:1 (unsigned, audit rule).
-func newEnv(t *testing.T, blobSize int64) *env { return newEnvOpts(t, blobSize, envOpts{}) }
+func newEnv(t testing.TB, blobSize int64) *env { return newEnvOpts(t, blobSize, envOpts{}) }
 
 type envOpts struct {
 	name  string       // upstream.name
@@ -118,7 +118,7 @@ type envOpts struct {
 	auth  *ClientAuth
 }
 
-func newEnvOpts(t *testing.T, blobSize int64, o envOpts) *env {
+func newEnvOpts(t testing.TB, blobSize int64, o envOpts) *env {
 	t.Helper()
 	e := &env{up: newUpstream(t, blobSize), logs: &syncBuffer{}}
 	host := e.up.host()
@@ -382,6 +382,9 @@ func TestConfig(t *testing.T) {
 		{name: "cert without key", cfg: `{"listen": ":1", "tls_cert": "c", "upstream": {"url": "https://r"}, "policy": {}}`, wantErr: true},
 		{name: "no policy", cfg: `{"listen": ":1", "upstream": {"url": "https://r"}}`, wantErr: true},
 		{name: "password in config refused", cfg: `{"listen": ":1", "upstream": {"url": "https://r", "credentials": {"password": "x"}}, "policy": {}}`, wantErr: true},
+		{name: "token client auth", cfg: `{"listen": ":1", "upstream": {"url": "https://r"}, "policy": {}, "client_auth": {"token": {"realm": "https://a/token", "service": "s", "issuer": "i", "rootcertbundle": "b.crt"}}}`},
+		{name: "both client auths", cfg: `{"listen": ":1", "upstream": {"url": "https://r"}, "policy": {}, "client_auth": {"htpasswd": "h", "token": {"realm": "https://a/token", "service": "s", "issuer": "i", "rootcertbundle": "b.crt"}}}`, wantErr: true},
+		{name: "empty client auth", cfg: `{"listen": ":1", "upstream": {"url": "https://r"}, "policy": {}, "client_auth": {}}`, wantErr: true},
 		{name: "bad policy", cfg: `{"listen": ":1", "upstream": {"url": "https://r"}, "policy": {"default": "open"}}`, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -505,4 +508,31 @@ func TestProxyClientAuth(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkProxyBlob compares a 50 MiB blob GET from the upstream directly
+// with one through the proxy (profile the blob path with -cpuprofile).
+func BenchmarkProxyBlob(b *testing.B) {
+	const size = 50 << 20
+	e := newEnv(b, size)
+	d := blobDigest(size)
+	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, side := range []struct{ name, url string }{
+		{"direct", e.up.srv.URL}, {"proxy", e.proxy.URL},
+	} {
+		b.Run(side.name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				resp, err := hc.Get(side.url + "/v2/org/app/blobs/" + d)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if n != size {
+					b.Fatalf("%d bytes", n)
+				}
+			}
+		})
+	}
 }

@@ -72,3 +72,21 @@ func TestRunUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestTuneTransport(t *testing.T) {
+	orig := &http.Transport{MaxIdleConnsPerHost: 2}
+	got, ok := tuneTransport(orig).(*http.Transport)
+	if !ok || got == orig {
+		t.Fatalf("want a tuned copy, got %T", got)
+	}
+	if !got.DisableCompression || got.MaxIdleConnsPerHost < 32 || got.ReadBufferSize < 256<<10 {
+		t.Fatalf("not tuned: compression disabled %v, idle per host %d, read buffer %d", got.DisableCompression, got.MaxIdleConnsPerHost, got.ReadBufferSize)
+	}
+	if orig.DisableCompression || orig.MaxIdleConnsPerHost != 2 {
+		t.Fatal("the original transport was changed")
+	}
+	other := http.RoundTripper(http.NewFileTransport(http.Dir(".")))
+	if tuneTransport(other) != other {
+		t.Fatal("a transport of another type should pass through")
+	}
+}

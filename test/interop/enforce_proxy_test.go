@@ -5,11 +5,16 @@ package interop
 import (
 	"archive/tar"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/notary-go/notary/auth/htpasswd"
+	"github.com/notary-go/notary/auth/issuer"
 )
 
 // TestEnforceProxyCrane: the CNCF distribution registry, then olareg,
@@ -18,6 +23,91 @@ import (
 func TestEnforceProxyCrane(t *testing.T) {
 	t.Run("distribution", func(t *testing.T) { enfProxyScenario(t, regStartDistribution(t, regDistOpts{}).Host) })
 	t.Run("olareg", func(t *testing.T) { enfProxyScenario(t, regStartOlareg(t).Host) })
+}
+
+// TestEnforceProxyTokenAuth: crane pulls through a notary-proxy that
+// requires bearer tokens (client_auth.token) from our token issuer: crane
+// follows the proxy's challenge to the issuer with its Basic credentials
+// for the proxy host, and retries with the token.
+func TestEnforceProxyTokenAuth(t *testing.T) {
+	regPeer(t, "crane")
+	reg := regStartDistribution(t, regDistOpts{}).Host
+	trust := enfStartTrust(t)
+	signedDigest, signedManifest := enfPushImage(t, reg, "org/app", "1.0", "signed layer ", 64<<10, "linux/amd64")
+	trust.sign(t, reg+"/org/app:1.0")
+	enfPushImage(t, reg, "org/other", "1.0", "other layer ", 4096, "linux/amd64")
+	trust.sign(t, reg+"/org/other:1.0")
+
+	pki := authNewPKI(t)
+	line, err := htpasswd.Line("node", "node-pass", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := htpasswd.Parse(strings.NewReader(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := "node"
+	iss, err := issuer.New(issuer.Options{
+		Issuer: "notary-auth", Services: []string{"notary-proxy"},
+		Key: pki.Signer, Chain: pki.SignerChain, Users: users,
+		ACL:    issuer.ACL{{Account: &node, Name: "org/app", Actions: []string{"pull"}}},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokSrv := httptest.NewServer(iss)
+	t.Cleanup(tokSrv.Close)
+
+	proxy, _ := enfProxy(t, map[string]any{
+		"upstream":  map[string]any{"url": "http://" + reg},
+		"log_level": "debug",
+		"client_auth": map[string]any{"token": map[string]any{
+			// "localhost", not the IP: crane refuses a realm at a loopback
+			// IP literal (see regStartIssuer).
+			"realm": strings.Replace(tokSrv.URL, "127.0.0.1", "localhost", 1) + "/token", "service": "notary-proxy", "issuer": "notary-auth", "rootcertbundle": pki.CA,
+		}},
+		"policy": map[string]any{"rules": []any{
+			map[string]any{"images": reg + "/org/*", "trust": map[string]any{"server": trust.srv.URL, "tofu": true}},
+		}, "default": "deny"},
+	})
+	crane := func(creds map[string]string, args ...string) (string, string, bool) {
+		c := regNewCrane(t, regDockerConfig(t, creds), "")
+		out, errs, err := c.output(append(args, "--insecure")...)
+		return out, errs, err == nil
+	}
+	nodeCreds := map[string]string{proxy: "node:node-pass"}
+	t.Run("granted repository pulls", func(t *testing.T) {
+		if out, errs, ok := crane(nodeCreds, "manifest", proxy+"/org/app:1.0"); !ok || out != string(signedManifest) {
+			t.Fatalf("crane manifest: ok=%v %s", ok, errs)
+		}
+		if d, errs, _ := crane(nodeCreds, "digest", proxy+"/org/app:1.0"); strings.TrimSpace(d) != signedDigest {
+			t.Fatalf("digest %q: %s", d, errs)
+		}
+		tarPath := filepath.Join(t.TempDir(), "img.tar")
+		if _, errs, ok := crane(nodeCreds, "pull", "--format", "tarball", proxy+"/org/app:1.0", tarPath); !ok {
+			t.Fatalf("crane pull: %s", errs)
+		}
+		if n := enfTarLayerBytes(t, tarPath); n < 64<<10 {
+			t.Fatalf("pulled tarball holds %d layer bytes", n)
+		}
+	})
+	t.Run("no credentials refused", func(t *testing.T) {
+		if _, errs, ok := crane(nil, "manifest", proxy+"/org/app:1.0"); ok || !strings.Contains(errs, "UNAUTHORIZED") {
+			t.Fatalf("ok=%v %s", ok, errs)
+		}
+	})
+	t.Run("wrong password refused", func(t *testing.T) {
+		if _, errs, ok := crane(map[string]string{proxy: "node:wrong"}, "manifest", proxy+"/org/app:1.0"); ok {
+			t.Fatalf("pulled with a wrong password: %s", errs)
+		}
+	})
+	t.Run("repository not granted refused", func(t *testing.T) {
+		if _, errs, ok := crane(nodeCreds, "manifest", proxy+"/org/other:1.0"); ok || !strings.Contains(errs, "UNAUTHORIZED") {
+			t.Fatalf("ok=%v %s", ok, errs)
+		}
+	})
 }
 
 func enfProxyScenario(t *testing.T, reg string) {
