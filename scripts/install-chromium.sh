@@ -8,7 +8,7 @@ if command -v chromium >/dev/null 2>&1; then
 fi
 SUDO=
 if [ "$(id -u)" != 0 ]; then
-	SUDO=sudo
+	SUDO="sudo -n"
 fi
 export DEBIAN_FRONTEND=noninteractive
 if ! $SUDO apt-get install -y -qq chromium >/dev/null 2>&1; then
