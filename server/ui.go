@@ -248,7 +248,8 @@ func (u *uiHandler) index(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		seen := map[string]bool{}
-		for i := len(changes) - 1; i >= 0 && len(p.Entries) < uiListPage; i-- {
+		i := len(changes) - 1
+		for ; i >= 0 && len(p.Entries) < uiListPage; i-- {
 			c := changes[i]
 			if seen[c.GUN] {
 				continue
@@ -262,7 +263,13 @@ func (u *uiHandler) index(w http.ResponseWriter, r *http.Request) {
 			}
 			p.Entries = append(p.Entries, listEntry{GUN: c.GUN, Version: c.Version, Changed: c.CreatedAt})
 		}
-		if len(changes) == uiFeedWindow || len(p.Entries) == uiListPage {
+		// The next page starts below the last row examined: a full page
+		// stops inside the window, and rows below it must not be
+		// skipped. (A GUN changed again lower down can show on both.)
+		switch {
+		case i >= 0:
+			p.Older = changes[i+1].ID
+		case len(changes) == uiFeedWindow:
 			p.Older = changes[0].ID
 		}
 	}

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/notary-go/notary/auth"
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/servertest"
+	"github.com/notary-go/notary/storage/memory"
 )
 
 const wantCSP = "default-src 'none'; style-src 'self'; img-src 'self'"
@@ -209,5 +212,53 @@ func TestUIMethodNotAllowed(t *testing.T) {
 	r := do(t, h, http.MethodPost, "/ui/", nil, "")
 	if r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("POST /ui/: %d", r.status)
+	}
+}
+
+// TestUIListPaging: a full list page stops inside the changefeed window;
+// its "older" link must continue right below the last row it examined,
+// so that no collection is skipped (the first version linked below the
+// whole window and lost every GUN between).
+func TestUIListPaging(t *testing.T) {
+	h := servertest.Start(t, memory.New(), server.Options{})
+	const n = 53
+	want := map[string]bool{}
+	for i := range n {
+		g := fmt.Sprintf("registry.example.com/team/app%02d", i)
+		h.NewRepo(t, g, true)
+		want[g] = true
+	}
+	linkRE := regexp.MustCompile(`href="/ui/gun/([^"]+)"`)
+	olderRE := regexp.MustCompile(`href="(/ui/\?q=&amp;before=\d+)"`)
+	got := map[string]bool{}
+	path := "/ui/"
+	for page := 1; path != ""; page++ {
+		if page > 3 {
+			t.Fatal("more than 3 pages for 53 collections")
+		}
+		r := uiGet(t, h, path, "")
+		if r.status != 200 {
+			t.Fatalf("%s: status %d", path, r.status)
+		}
+		links := linkRE.FindAllStringSubmatch(string(r.body), -1)
+		if page == 1 && len(links) != 50 {
+			t.Errorf("first page: %d collections, want 50", len(links))
+		}
+		for _, m := range links {
+			g, err := url.PathUnescape(m[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[g] = true
+		}
+		path = ""
+		if m := olderRE.FindStringSubmatch(string(r.body)); m != nil {
+			path = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	for g := range want {
+		if !got[g] {
+			t.Errorf("%s is on no page", g)
+		}
 	}
 }
