@@ -74,12 +74,15 @@ var uiTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 type uiHandler struct {
 	s      *Server
 	authMW func(http.Handler) http.Handler
-	static http.Handler
+	css    []byte
 }
 
 func newUIHandler(s *Server, mw func(http.Handler) http.Handler) *uiHandler {
-	sub, _ := fs.Sub(uiFiles, "ui")
-	return &uiHandler{s: s, authMW: mw, static: http.StripPrefix(UIPrefix+"static/", http.FileServerFS(sub))}
+	css, err := fs.ReadFile(uiFiles, "ui/style.css")
+	if err != nil {
+		panic(err) // embedded at build time: cannot happen
+	}
+	return &uiHandler{s: s, authMW: mw, css: css}
 }
 
 // isUIPath reports whether p belongs to the web view.
@@ -102,9 +105,12 @@ func (u *uiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, UIPrefix, http.StatusMovedPermanently)
 	case esc == UIPrefix:
 		u.index(w, r)
-	case strings.HasPrefix(esc, UIPrefix+"static/"):
+	case esc == UIPrefix+"static/style.css":
+		// The only asset; not a file server, which would also list and
+		// serve the templates.
+		h.Set("Content-Type", "text/css; charset=utf-8")
 		h.Set("Cache-Control", "public, max-age=3600")
-		u.static.ServeHTTP(w, r)
+		_, _ = w.Write(u.css)
 	case strings.HasPrefix(esc, UIPrefix+"gun/"):
 		g, err := url.PathUnescape(strings.TrimPrefix(esc, UIPrefix+"gun/"))
 		if err != nil || g == "" {

@@ -107,6 +107,8 @@ func TestUIPages(t *testing.T) {
 		{name: "Unknown", path: gunPath("registry.example.com/nope"), status: 404},
 		{name: "NoPage", path: "/ui/nothing", status: 404},
 		{name: "CSS", path: "/ui/static/style.css", status: 200, want: []string{".badge.expired"}},
+		{name: "NoTemplateSource", path: "/ui/static/index.html", status: 404, notWant: []string{"{{"}},
+		{name: "NoStaticListing", path: "/ui/static/", status: 404, notWant: []string{"collection.html"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := uiGet(t, h, tc.path, "")
