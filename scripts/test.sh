@@ -21,6 +21,7 @@ export NOTARY_V1_BIN="$PWD/.tools/bin"
 if [ "${CI:-}" = true ] || command -v softhsm2-util >/dev/null 2>&1; then
 	eval "$(scripts/softhsm.sh "$PWD/.tools/softhsm")"
 fi
+if [ "${CI:-}" = true ]; then scripts/install-chromium.sh; fi # chromium for the web view test (test/ui)
 
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)

@@ -119,6 +119,11 @@ type Options struct {
 	// like any other response. It must not change the request's path.
 	Middleware func(http.Handler) http.Handler
 
+	// DisableUI turns off the read-only web view at /ui/ (config
+	// ui.enabled: false); on by default. The view authorizes with
+	// Middleware, as the API does (see ui.go).
+	DisableUI bool
+
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the server's Prometheus metrics and Gatherer
@@ -151,6 +156,7 @@ type Server struct {
 	expiry        *expiryWatch
 	metricsH      http.Handler
 	routes        http.Handler // s.route inside Options.Middleware; nil without one
+	ui            http.Handler // the web view; nil when disabled
 	parsed        *parseCache
 	files         *lru // current files by GUN, role and hash (see byHash)
 	gz            *gzipCache
@@ -254,6 +260,9 @@ func New(opts Options) (*Server, error) {
 			s.route(w, r, api.ParsePath(r.URL.Path))
 		}))
 	}
+	if !opts.DisableUI {
+		s.ui = newUIHandler(s, opts.Middleware)
+	}
 	return s, nil
 }
 
@@ -277,6 +286,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.observe(op, r, rec, time.Since(start))
 		s.logRequest(r, rec, time.Since(start))
 	}()
+	if s.ui != nil && isUIPath(r.URL.Path) {
+		// Not through Middleware as a whole: it would ask every page
+		// for registry:catalog:*. The view asks it per collection.
+		s.ui.ServeHTTP(rec, r)
+		return
+	}
 	if s.routes != nil {
 		s.routes.ServeHTTP(rec, r)
 		return

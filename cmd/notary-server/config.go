@@ -51,6 +51,7 @@ var configKeys = jsonconfig.Schema{
 	"repositories.gun_prefixes":           jsonconfig.KindStrings,
 	"auth.type":                           jsonconfig.KindString,
 	"auth.options":                        jsonconfig.KindObject,
+	"ui.enabled":                          jsonconfig.KindBool,
 }
 
 // config is the server's effective configuration.
@@ -79,6 +80,7 @@ type config struct {
 	dataDir          string
 	authType         string         // auth.type: "", "token" or "htpasswd"
 	authOptions      map[string]any // auth.options
+	uiEnabled        bool           // ui.enabled: the web view at /ui/ (default true)
 	// baseDir is what relative paths of the config file are relative to
 	// (its directory; "" without a config file). Paths read through
 	// rawConfig.Path are already absolute; auth.options' paths are
@@ -124,6 +126,7 @@ func parseConfig(rc *rawConfig, dataDir string) (*config, error) {
 		c.parseCaching,
 		c.parseRepositories,
 		c.parseAuth,
+		c.parseUI,
 	} {
 		if err := section(rc); err != nil {
 			return nil, err
@@ -349,4 +352,28 @@ func (c *config) parseAuth(rc *rawConfig) error {
 		c.authOptions = m
 	}
 	return nil
+}
+
+// parseUI reads ui.enabled: the read-only web view at /ui/ is on unless
+// it is false (in the file, or "false" in NOTARY_SERVER_UI_ENABLED).
+func (c *config) parseUI(rc *rawConfig) error {
+	c.uiEnabled = true
+	v, ok := rc.Get("ui.enabled")
+	if !ok {
+		return nil
+	}
+	switch b := v.(type) {
+	case bool:
+		c.uiEnabled = b
+		return nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(b)) {
+		case "true", "1", "yes":
+			return nil
+		case "false", "0", "no":
+			c.uiEnabled = false
+			return nil
+		}
+	}
+	return fmt.Errorf("config: ui.enabled must be true or false")
 }

@@ -59,9 +59,27 @@ func TestParseConfig(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "ZeroConfig",
+			name: "UIDisabled",
+			file: `{"server":{"http_addr":":1"},"ui":{"enabled":false}}`,
+			want: func(dir string) *config {
+				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", baseDir: dir,
+					dbURL: filepath.Join("data", "notary-server.db"), logLevel: "info", dataDir: "data",
+					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
+			},
+		},
+		{
+			name: "UIDisabledByEnv",
+			env:  map[string]string{"NOTARY_SERVER_UI_ENABLED": "false"},
 			want: func(string) *config {
 				return &config{addr: "127.0.0.1:4443", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite",
+					dbURL: filepath.Join("data", "notary-server.db"), logLevel: "info", dataDir: "data",
+					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
+			},
+		},
+		{
+			name: "ZeroConfig",
+			want: func(string) *config {
+				return &config{uiEnabled: true, addr: "127.0.0.1:4443", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite",
 					dbURL: filepath.Join("data", "notary-server.db"), logLevel: "info", dataDir: "data",
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
 			},
@@ -70,7 +88,7 @@ func TestParseConfig(t *testing.T) {
 			name: "Upstream",
 			file: upstreamConfig,
 			want: func(dir string) *config {
-				return &config{addr: ":4443", tlsCert: filepath.Join(dir, "notary-server.crt"), tlsKey: filepath.Join(dir, "notary-server.key"),
+				return &config{uiEnabled: true, addr: ":4443", tlsCert: filepath.Join(dir, "notary-server.crt"), tlsKey: filepath.Join(dir, "notary-server.key"),
 					trustType: "remote", keyAlgorithm: "ecdsa", signerHost: "notarysigner", signerPort: "7899", signerServerName: "notarysigner", baseDir: dir,
 					signerCA: filepath.Join(dir, "root-ca.crt"), signerCert: filepath.Join(dir, "notary-server.crt"), signerKey: filepath.Join(dir, "notary-server.key"),
 					backend: "mysql", dbURL: "server@tcp(mysql:3306)/notaryserver?parseTime=True", logLevel: "debug", dataDir: "data",
@@ -89,7 +107,7 @@ func TestParseConfig(t *testing.T) {
 				"NOTARY_SERVER_CACHING_MAX_AGE_CURRENT_METADATA": "120",
 			},
 			want: func(dir string) *config {
-				return &config{baseDir: dir, addr: "127.0.0.1:9999", trustType: "local", keyAlgorithm: "ed25519", backend: "postgres", dbURL: "postgres://u@h/db",
+				return &config{uiEnabled: true, baseDir: dir, addr: "127.0.0.1:9999", trustType: "local", keyAlgorithm: "ed25519", backend: "postgres", dbURL: "postgres://u@h/db",
 					logLevel: "info", dataDir: "data", currentMaxAge: 120 * time.Second, consistentMaxAge: -1, gunPrefixes: []string{"b/", "c/"},
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
 			},
@@ -98,7 +116,7 @@ func TestParseConfig(t *testing.T) {
 			name: "CaseInsensitiveKeysAndLimits",
 			file: `{"Server":{"HTTP_Addr":":1","max_update_size":1024,"read_timeout":"10s","write_timeout":30,"idle_timeout":"1m"},"Storage":{"Backend":"SQLITE3","db_url":"/tmp/x.db"}}`,
 			want: func(dir string) *config {
-				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "/tmp/x.db", logLevel: "info", dataDir: "data", baseDir: dir,
+				return &config{uiEnabled: true, addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "/tmp/x.db", logLevel: "info", dataDir: "data", baseDir: dir,
 					maxUpdateSize: 1024, readTimeout: 10 * time.Second, writeTimeout: 30 * time.Second, idleTimeout: time.Minute}
 			},
 		},
@@ -108,7 +126,7 @@ func TestParseConfig(t *testing.T) {
 			name: "TLSServerName",
 			file: `{"server":{"http_addr":":1"},"trust_service":{"type":"remote","hostname":"10.0.0.7","port":"7899","tls_server_name":"signer.internal","tls_ca_file":"ca.crt"}}`,
 			want: func(dir string) *config {
-				return &config{addr: ":1", trustType: "remote", keyAlgorithm: "ecdsa", signerHost: "10.0.0.7", signerPort: "7899", signerServerName: "signer.internal",
+				return &config{uiEnabled: true, addr: ":1", trustType: "remote", keyAlgorithm: "ecdsa", signerHost: "10.0.0.7", signerPort: "7899", signerServerName: "signer.internal",
 					signerCA: filepath.Join(dir, "ca.crt"), backend: "sqlite", dbURL: filepath.Join("data", "notary-server.db"), logLevel: "info", dataDir: "data", baseDir: dir,
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
 			},
@@ -119,7 +137,7 @@ func TestParseConfig(t *testing.T) {
 			name: "RelativeSQLite",
 			file: `{"server":{"http_addr":":1"},"storage":{"backend":"sqlite3","db_url":"file:db/server.db?_pragma=foreign_keys(1)"}}`,
 			want: func(dir string) *config {
-				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "file:" + filepath.Join(dir, "db", "server.db") + "?_pragma=foreign_keys(1)",
+				return &config{uiEnabled: true, addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "sqlite", dbURL: "file:" + filepath.Join(dir, "db", "server.db") + "?_pragma=foreign_keys(1)",
 					logLevel: "info", dataDir: "data", baseDir: dir,
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
 			},
@@ -130,7 +148,7 @@ func TestParseConfig(t *testing.T) {
 			name: "UnknownKeys",
 			file: `{"server":{"http_addr":":1","htp_addr":":2"},"storage":{"backend":"memory"},"reporting":{"bugsnag":{"api_key":"x"}}}`,
 			want: func(dir string) *config {
-				return &config{addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "memory", logLevel: "info", dataDir: "data", baseDir: dir,
+				return &config{uiEnabled: true, addr: ":1", trustType: "local", keyAlgorithm: "ecdsa", backend: "memory", logLevel: "info", dataDir: "data", baseDir: dir,
 					unknownKeys:   []string{"reporting", "server.htp_addr"},
 					maxUpdateSize: 100 << 20, readTimeout: 5 * time.Minute, writeTimeout: 5 * time.Minute, idleTimeout: 2 * time.Minute}
 			},
@@ -161,6 +179,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "BadPrefix", file: `{"server":{"http_addr":":1"},"repositories":{"gun_prefixes":["noslash"]}}`, wantErr: "invalid GUN prefix noslash"},
 		{name: "BadLogLevel", file: `{"server":{"http_addr":":1"},"logging":{"level":"loud"}}`, wantErr: "not a valid logging.level"},
 		{name: "NotJSON", file: `server: {}`, wantErr: "could not parse config"},
+		{name: "UIEnabledNotBool", file: `{"server":{"http_addr":":1"},"ui":{"enabled":"maybe"}}`, wantErr: "ui.enabled"},
 		{name: "BadTimeout", file: `{"server":{"http_addr":":1","read_timeout":"soon"}}`, wantErr: "not a duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,7 +211,7 @@ func TestParseConfig(t *testing.T) {
 func TestRunFlags(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"-help"}, &out, envFrom(nil)); code != 0 || !strings.Contains(out.String(), "NOTARY_SERVER_KEY_PASSPHRASE") || !strings.Contains(out.String(), "-config") ||
-		!strings.Contains(out.String(), "relative to the config file's directory") || !strings.Contains(out.String(), "tls_server_name") {
+		!strings.Contains(out.String(), "relative to the config file's directory") || !strings.Contains(out.String(), "tls_server_name") || !strings.Contains(out.String(), "ui.enabled") {
 		t.Errorf("-help: exit %d, output:\n%s", code, out.String())
 	}
 	out.Reset()

@@ -95,6 +95,8 @@ does not read are logged as warnings; a section or key of the wrong type
   auth.type                   token | htpasswd (default: no authentication)
   auth.options                token: realm, service, issuer, rootcertbundle;
                               htpasswd: realm, path (see docs/docker.md)
+  ui.enabled                  the read-only web view at /ui/ (default true;
+                              same auth as the API, see docs/ui.md)
 
 Flags take one dash or two (-config or --config, -config=FILE too).
 
@@ -253,6 +255,7 @@ func serve(ctx context.Context, f flags, stderr io.Writer, lookup func(string) (
 		// Inside the server's metrics and request log, so refusals are
 		// counted in /metrics like any response.
 		Middleware: withAuth,
+		DisableUI:  !cfg.uiEnabled,
 		Logger:     log,
 	}
 	closeKeys, err := setupKeys(ctx, cfg, &opts, st.pool, st.dialect, lookup, log)
