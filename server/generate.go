@@ -90,7 +90,7 @@ func (s *Server) freshCollection(ctx context.Context, gun string) (*storedState,
 		if !expired(c.tsBody.Expires, now) && !expired(c.snapBody.Expires, now) {
 			return c, nil
 		}
-		if attempt > maxCommitAttempts {
+		if attempt > maxRegenerateAttempts {
 			s.log.Warn("giving up regenerating timestamp after repeated conflicts", "gun", gun)
 			return c, nil
 		}

@@ -50,10 +50,17 @@ const (
 	DefaultKeyAlgorithm = keys.ECDSA
 	// fileCacheBudget bounds the bytes of current files kept in memory.
 	fileCacheBudget = 16 << 20
-	// maxCommitAttempts bounds how often an update or a regeneration is
-	// retried after losing a race to another writer (another server:
-	// writers of one server are serialised per GUN).
-	maxCommitAttempts = 10
+	// maxRegenerateAttempts bounds how often a read's regeneration of an
+	// expired timestamp is retried after losing a race to another writer
+	// (another server: writers of one server are serialised per GUN).
+	maxRegenerateAttempts = 10
+	// An update that loses a race to another server is validated and
+	// tried again while maxCommitWait has not passed and it has not been
+	// tried maxCommitAttempts times: a server whose peer keeps committing
+	// to the same collection must not be starved into refusing updates
+	// that conflict with nothing the client sent.
+	maxCommitAttempts = 200
+	maxCommitWait     = 20 * time.Second
 )
 
 // A HealthCheck reports whether a dependency works; it must honour ctx.

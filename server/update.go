@@ -185,14 +185,17 @@ func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string]
 		return err
 	}
 	defer unlock()
+	deadline := time.Now().Add(maxCommitWait)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			// Another server got in first: back off a little, with
 			// jitter, so racing servers do not collide again.
-			if err := sleepCtx(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(5*time.Millisecond)))); err != nil {
+			backoff := int64(min(attempt, 10)) * int64(5*time.Millisecond)
+			if err := sleepCtx(ctx, time.Duration(rand.Int64N(backoff))); err != nil {
 				return err
 			}
 		}
+		retry := attempt < maxCommitAttempts && time.Now().Before(deadline)
 		p, err := s.validateUpdate(ctx, gun, parts)
 		if err != nil {
 			return err
@@ -210,11 +213,11 @@ func (s *Server) commitUpdate(ctx context.Context, gun string, parts map[string]
 			return nil
 		}
 		var ove *storage.OldVersionError
-		if errors.As(err, &ove) && p.generated[ove.Role] && attempt < maxCommitAttempts {
+		if errors.As(err, &ove) && p.generated[ove.Role] && retry {
 			s.log.Debug("update lost a race on a server-made role, retrying", "gun", gun, "role", ove.Role, "attempt", attempt)
 			continue
 		}
-		if errors.Is(err, storage.ErrConflict) && attempt < maxCommitAttempts {
+		if errors.Is(err, storage.ErrConflict) && retry {
 			// Changed (or deleted) since validation: validate against
 			// what is stored now, as if this update had come after.
 			s.log.Debug("collection changed during validation, retrying", "gun", gun, "attempt", attempt)
