@@ -1,7 +1,8 @@
 // Package gun holds the rules for GUNs, the Globally Unique Names of trust
 // collections (docs/protocol.md §5.1): which names a server accepts, which
 // a client may also use as a path below its trust directory or a mirror,
-// and the server's repositories.gun_prefixes filter. Every program asks
+// and the server's repositories.gun_prefixes filter; and the rule for the
+// names of image targets (tags). Every program asks
 // this package, so the rules cannot drift apart. Standard library only.
 package gun
 
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -151,3 +153,11 @@ func (p Prefixes) Allows(g string) bool {
 func (p Prefixes) RefusalDetail() string {
 	return fmt.Sprintf("Require GUNs with prefix: %v", []string(p))
 }
+
+// tagPattern is the tag grammar of the OCI distribution spec and Docker.
+var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// ValidTag reports whether t is an image tag: an image target's name in a
+// collection named after its repository is the tag (docs/protocol.md
+// §4.9).
+func ValidTag(t string) bool { return tagPattern.MatchString(t) }

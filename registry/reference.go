@@ -3,9 +3,9 @@ package registry
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
 
+	"github.com/notary-go/notary/gun"
 	"github.com/opencontainers/go-digest"
 	orasreg "oras.land/oras-go/v2/registry"
 )
@@ -42,8 +42,6 @@ func (r Reference) Pinned(d string) string { return r.Name() + "@" + d }
 
 // WithTag returns r naming tag t instead (the digest is kept).
 func (r Reference) WithTag(t string) Reference { r.Tag = t; return r }
-
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // ParseReference parses host[:port]/repo[:tag][@sha256:...]. The first
 // path component must name a registry host (it has a dot or a port, or
@@ -85,7 +83,7 @@ func ParseReference(s string) (Reference, error) {
 	}
 	if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i:], "/") {
 		out.Tag = rest[i+1:]
-		if !tagRE.MatchString(out.Tag) {
+		if !gun.ValidTag(out.Tag) {
 			return bad(fmt.Sprintf("invalid tag %q", out.Tag))
 		}
 	}

@@ -9,12 +9,12 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/notary-go/notary/gun"
 	"github.com/notary-go/notary/storage"
 	"github.com/notary-go/notary/tuf"
 )
@@ -56,12 +56,6 @@ const (
 	// uiMaxQuery bounds search strings.
 	uiMaxQuery = 256
 )
-
-// imageTag is Docker's tag grammar (the same as registry's tagRE; not
-// imported, so the server does not link the registry client): a target
-// with such a name and only a sha256 hash is shown with its registry
-// reference gun@sha256:<hex>, as notary's image commands record them.
-var imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 var uiTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"gunpath": func(g string) string { return UIPrefix + "gun/" + url.PathEscape(g) },
@@ -436,7 +430,7 @@ func (u *uiHandler) collection(w http.ResponseWriter, r *http.Request, g string)
 				continue
 			}
 			row := targetRow{Name: name, Role: role, SHA256: fm.SHA256Hex(), Size: fm.Length}
-			if len(fm.Hashes) == 1 && row.SHA256 != "" && imageTag.MatchString(name) {
+			if len(fm.Hashes) == 1 && row.SHA256 != "" && gun.ValidTag(name) {
 				row.Image = g + "@sha256:" + row.SHA256
 			}
 			all = append(all, row)
