@@ -26,13 +26,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/notary-go/notary/changelist"
 	"github.com/notary-go/notary/tuf"
+
+	"github.com/notary-go/notary/bench/internal/report"
 )
 
 var passphrases = []string{
@@ -183,14 +184,14 @@ func main() {
 	fmt.Fprintf(&md, "## Figures (%s, %s, %s/%s, %d CPUs, median of %d runs)\n\n", time.Now().UTC().Format("2006-01-02"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), *runs)
 	md.WriteString("| measurement | wall v0.7.0 | wall ours | v0.7.0 / ours | CPU v0.7.0 | CPU ours | v0.7.0 / ours |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		up, us := median(r.vals["v0.7.0"]), median(r.vals["ours"])
-		cup, cus := median(r.cpu["v0.7.0"]), median(r.cpu["ours"])
-		fmt.Fprintf(&md, "| %s | %s | %s | %.2f× | %s | %s | %.2f× |\n", r.label, fmtDur(up), fmtDur(us), float64(up)/float64(us), fmtDur(cup), fmtDur(cus), float64(cup)/float64(max(cus, 1)))
+		up, us := report.Median(r.vals["v0.7.0"]), report.Median(r.vals["ours"])
+		cup, cus := report.Median(r.cpu["v0.7.0"]), report.Median(r.cpu["ours"])
+		fmt.Fprintf(&md, "| %s | %s | %s | %.2f× | %s | %s | %.2f× |\n", r.label, report.Dur(up), report.Dur(us), float64(up)/float64(us), report.Dur(cup), report.Dur(cus), float64(cup)/float64(max(cus, 1)))
 	}
 	md.WriteString("\nWall time is what a user waits; CPU time (user + system of the CLI process) is what the client itself costs, and varies much less on a loaded machine. Neither includes the server's work in CPU.\n")
 	fmt.Print(md.String())
 	if *out != "" {
-		if err := writeReport(*out, md.String()); err != nil {
+		if err := report.WriteFigures(*out, md.String()); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -249,28 +250,6 @@ func writeChanges(trustDir, gun string, n int) {
 	}
 }
 
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d >= 10*time.Second:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	case d >= time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-	}
-}
-
 // startServer runs v0.7.0's notary-server (memory storage, local signer,
 // plain HTTP) on a free loopback port.
 func startServer(ctx context.Context, bin, work string) (string, func()) {
@@ -313,24 +292,4 @@ func startServer(ctx context.Context, bin, work string) (string, func()) {
 		_ = cmd.Wait()
 		logf.Close()
 	}
-}
-
-// writeReport replaces the "## Figures" section of the report file (or
-// writes one).
-func writeReport(path, figures string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	s := string(old)
-	if i := strings.Index(s, "## Figures"); i >= 0 {
-		end := len(s)
-		if j := strings.Index(s[i+1:], "\n## "); j >= 0 {
-			end = i + 1 + j + 1
-		}
-		s = s[:i] + figures + "\n" + s[end:]
-	} else {
-		s += "\n" + figures
-	}
-	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -32,10 +32,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/notary-go/notary/bench/internal/report"
 )
 
 // cleanups run before the program exits, also through fatalf: the
@@ -136,21 +137,21 @@ func main() {
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), *runs)
 	md.WriteString("| tags | `image sign` of all tags, wall | CPU | wall per tag | `image verify` of every tag (one process each), wall | CPU | one `verify`, median wall |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		s := median(r.sign)
-		fmt.Fprintf(&md, "| %d | %s | %s | %s | %s | %s | %s |\n", r.n, fmtDur(s), fmtDur(median(r.signCPU)), fmtDur(s/time.Duration(r.n)),
-			fmtDur(median(r.verifyAll)), fmtDur(median(r.verifyCPU)), fmtDur(median(r.each)))
+		s := report.Median(r.sign)
+		fmt.Fprintf(&md, "| %d | %s | %s | %s | %s | %s | %s |\n", r.n, report.Dur(s), report.Dur(report.Median(r.signCPU)), report.Dur(s/time.Duration(r.n)),
+			report.Dur(report.Median(r.verifyAll)), report.Dur(report.Median(r.verifyCPU)), report.Dur(report.Median(r.each)))
 	}
 	if len(rows) > 1 {
 		first, last := rows[0], rows[len(rows)-1]
 		fmt.Fprintf(&md, "\nScaling from %d to %d tags (%.1f× the tags): signing takes %.2f× the time, verifying every tag %.2f×.\n",
 			first.n, last.n, float64(last.n)/float64(first.n),
-			float64(median(last.sign))/float64(median(first.sign)),
-			float64(median(last.verifyAll))/float64(median(first.verifyAll)))
+			float64(report.Median(last.sign))/float64(report.Median(first.sign)),
+			float64(report.Median(last.verifyAll))/float64(report.Median(first.verifyAll)))
 	}
 	md.WriteString("\nWall time is what a user waits; CPU time (user + system of the notary processes) is the client's own cost and varies less on a loaded machine. Neither includes the registry's or the trust server's CPU.\n")
 	fmt.Print(md.String())
 	if *out != "" {
-		if err := writeReport(*out, md.String()); err != nil {
+		if err := report.WriteFigures(*out, md.String()); err != nil {
 			fatalf("%v", err)
 		}
 	}
@@ -357,46 +358,4 @@ func do(req *http.Request, want int) error {
 func digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d >= 10*time.Second:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	case d >= time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-	}
-}
-
-// writeReport replaces the "## Figures" section of path (up to the next
-// "## " heading) with figures, or appends it.
-func writeReport(path, figures string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	s := string(old)
-	if i := strings.Index(s, "## Figures"); i >= 0 {
-		end := len(s)
-		if j := strings.Index(s[i+1:], "\n## "); j >= 0 {
-			end = i + 1 + j + 1
-		}
-		s = s[:i] + figures + "\n" + s[end:]
-	} else {
-		s += "\n" + figures
-	}
-	return os.WriteFile(path, []byte(s), 0o644)
 }

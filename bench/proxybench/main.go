@@ -21,7 +21,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,6 +39,8 @@ import (
 	"github.com/notary-go/notary/server"
 	"github.com/notary-go/notary/server/keyservice"
 	"github.com/notary-go/notary/storage/memory"
+
+	"github.com/notary-go/notary/bench/internal/report"
 )
 
 func main() {
@@ -59,7 +60,7 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 
-	regHost := fmt.Sprintf("127.0.0.1:%d", freePort())
+	regHost := fmt.Sprintf("127.0.0.1:%d", mustPort())
 	regCfg := filepath.Join(dir, "registry.yml")
 	b, _ := json.Marshal(map[string]any{
 		"version": "0.1",
@@ -108,7 +109,7 @@ func main() {
 	build := exec.Command("go", "build", "-o", proxyBin, "./cmd/notary-proxy")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	must(build.Run())
-	proxyHost := fmt.Sprintf("127.0.0.1:%d", freePort())
+	proxyHost := fmt.Sprintf("127.0.0.1:%d", mustPort())
 	pcfg, _ := json.Marshal(map[string]any{
 		"listen": proxyHost, "log_level": "error", "trust_dir": filepath.Join(dir, "proxy-trust"),
 		"upstream": map[string]any{"url": "http://" + regHost},
@@ -121,7 +122,7 @@ func main() {
 	waitUp("http://" + proxyHost + "/healthz")
 	var baseHost string
 	if *baseline != "" {
-		baseHost = fmt.Sprintf("127.0.0.1:%d", freePort())
+		baseHost = fmt.Sprintf("127.0.0.1:%d", mustPort())
 		bcfg, _ := json.Marshal(map[string]any{
 			"listen": baseHost, "log_level": "error", "trust_dir": filepath.Join(dir, "baseline-trust"),
 			"upstream": map[string]any{"url": "http://" + regHost},
@@ -151,7 +152,7 @@ func main() {
 		d := timeManifests(hc, manifestURL(regHost), *n)
 		p := timeManifests(hc, manifestURL(proxyHost), *n)
 		allDirect, allProxy = append(allDirect, d...), append(allProxy, p...)
-		mDirect, mProxy = append(mDirect, median(d)), append(mProxy, median(p))
+		mDirect, mProxy = append(mDirect, report.Median(d)), append(mProxy, report.Median(p))
 		// The order rotates, so no side is always timed first (or
 		// right after another's transfer).
 		sides := []struct {
@@ -178,18 +179,18 @@ func main() {
 	fmt.Fprintf(&w, "Re-run: `go run ./bench/proxybench -registry <registry binary> -runs %d -n %d -blob-mib %d [-baseline <notary-proxy binary of another commit>] -out bench/proxy.md`\n\n", *runs, *n, *blobMiB)
 	fmt.Fprintf(&w, "## Manifest GET by tag (%d requests per run and side, %d runs)\n\n", *n, *runs)
 	fmt.Fprintf(&w, "| | direct | through proxy | added | ratio |\n| --- | --- | --- | --- | --- |\n")
-	md, mp := median(mDirect), median(mProxy)
+	md, mp := report.Median(mDirect), report.Median(mProxy)
 	fmt.Fprintf(&w, "| median of run medians | %s | %s | %s | %.2f |\n", us(md), us(mp), us(mp-md), float64(mp)/float64(md))
 	fmt.Fprintf(&w, "| p90 (all requests) | %s | %s | %s | %.2f |\n", us(pct(allDirect, 90)), us(pct(allProxy, 90)), us(pct(allProxy, 90)-pct(allDirect, 90)), float64(pct(allProxy, 90))/float64(pct(allDirect, 90)))
 	fmt.Fprintf(&w, "\nPer-run medians, direct: %s; proxied: %s.\n\n", list(mDirect), list(mProxy))
 	fmt.Fprintf(&w, "## %d MiB blob GET (three per run and side, in rotating order)\n\n", *blobMiB)
 	fmt.Fprintf(&w, "| | direct | through proxy | ratio |\n| --- | --- | --- | --- |\n")
-	bd, bp := median(bDirect), median(bProxy)
+	bd, bp := report.Median(bDirect), report.Median(bProxy)
 	fmt.Fprintf(&w, "| median | %s | %s | %.2f |\n", ms(bd), ms(bp), float64(bp)/float64(bd))
 	fmt.Fprintf(&w, "| fastest | %s | %s | %.2f |\n", ms(slices.Min(bDirect)), ms(slices.Min(bProxy)), float64(slices.Min(bProxy))/float64(slices.Min(bDirect)))
 	fmt.Fprintf(&w, "\nEach GET, direct: %s; proxied: %s.\n", listMs(bDirect), listMs(bProxy))
 	if len(bBase) > 0 {
-		bb := median(bBase)
+		bb := report.Median(bBase)
 		fmt.Fprintf(&w, "\nBaseline proxy (`-baseline %s`), timed in the same runs (the order of the three rotating): median %s (%.2f of direct), fastest %s (%.2f); this build: median %.2f, fastest %.2f of direct. Each GET: %s.\n",
 			filepath.Base(*baseline), ms(bb), float64(bb)/float64(bd), ms(slices.Min(bBase)), float64(slices.Min(bBase))/float64(slices.Min(bDirect)),
 			float64(bp)/float64(bd), float64(slices.Min(bProxy))/float64(slices.Min(bDirect)), listMs(bBase))
@@ -314,15 +315,6 @@ func waitUp(url string) {
 	log.Fatalf("%s does not answer", url)
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func median(d []time.Duration) time.Duration { return pct(d, 50) }
-
 func pct(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
@@ -352,4 +344,10 @@ func must(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+func mustPort() int {
+	p, err := report.FreePort()
+	must(err)
+	return p
 }

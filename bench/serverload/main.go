@@ -15,13 +15,11 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +30,8 @@ import (
 	"github.com/notary-go/notary/api"
 	"github.com/notary-go/notary/server/servertest"
 	"github.com/notary-go/notary/tuf"
+
+	"github.com/notary-go/notary/bench/internal/report"
 )
 
 type target struct {
@@ -124,21 +124,15 @@ func main() {
 	}
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // start runs a server with plain HTTP on loopback and its local signer.
 func start(tg target, dir string) (*proc, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	port := freePort()
+	port, err := report.FreePort()
+	if err != nil {
+		return nil, err
+	}
 	storage := map[string]any{"backend": tg.storage}
 	if tg.storage == "sqlite3" {
 		storage["db_url"] = filepath.Join(dir, "server.db")
@@ -331,18 +325,6 @@ func memory(pid int) (rss, hwm int64) {
 	return rss, hwm
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func render(targets []target, workloads []string, results []map[string][]float64, rss [][2]int64, runs int, d time.Duration, conc int) string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Median of %d runs of %v each, %d concurrent connections, plain HTTP on loopback, %s/%s, %d CPUs, %s.\n\n",
@@ -360,13 +342,13 @@ func render(targets []target, workloads []string, results []map[string][]float64
 	}
 	b.WriteString("\n")
 	for _, w := range workloads {
-		base := median(results[0][w])
+		base := report.Median(results[0][w])
 		fmt.Fprintf(&b, "| %s |", w)
 		for i := range targets {
-			fmt.Fprintf(&b, " %.0f |", median(results[i][w]))
+			fmt.Fprintf(&b, " %.0f |", report.Median(results[i][w]))
 		}
 		for i := 1; i < len(targets); i++ {
-			fmt.Fprintf(&b, " %.2f |", median(results[i][w])/base)
+			fmt.Fprintf(&b, " %.2f |", report.Median(results[i][w])/base)
 		}
 		b.WriteString("\n")
 	}

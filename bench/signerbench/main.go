@@ -46,6 +46,8 @@ import (
 
 	"github.com/notary-go/notary/signer"
 	"github.com/notary-go/notary/tuf"
+
+	"github.com/notary-go/notary/bench/internal/report"
 )
 
 type options struct {
@@ -192,13 +194,13 @@ func run(o options, out io.Writer) error {
 			fmt.Fprintf(out, "| %d | %s | %.0f | %v | %v |\n", r, tg.name, rate, p50.Round(time.Microsecond), p99.Round(time.Microsecond))
 		}
 	}
-	mo, mu := median(rates["ours"]), median(rates["v0.7.0"])
+	mo, mu := report.Median(rates["ours"]), report.Median(rates["v0.7.0"])
 	rr := ratios(rates["ours"], rates["v0.7.0"])
 	fmt.Fprintf(out, "\nmedian signatures/s: ours %.0f, v0.7.0 %.0f; ratio of medians ours / v0.7.0 = %.2f\n", mo, mu, mo/mu)
 	fmt.Fprintf(out, "per-round ratios (each round runs both back to back): median %.2f, min %.2f, max %.2f\n",
-		median(rr), slices.Min(rr), slices.Max(rr))
+		report.Median(rr), slices.Min(rr), slices.Max(rr))
 	fmt.Fprintf(out, "median p50 latency: ours %v, v0.7.0 %v\n",
-		medianDur(lat["ours/p50"]).Round(time.Microsecond), medianDur(lat["v0.7.0/p50"]).Round(time.Microsecond))
+		report.Median(lat["ours/p50"]).Round(time.Microsecond), report.Median(lat["v0.7.0/p50"]).Round(time.Microsecond))
 	return nil
 }
 
@@ -256,23 +258,6 @@ func percentile(d []time.Duration, q float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)-1, int(q*float64(len(s))))]
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func medianDur(v []time.Duration) time.Duration {
-	f := make([]float64, len(v))
-	for i, d := range v {
-		f[i] = float64(d)
-	}
-	return time.Duration(median(f))
 }
 
 // ratios are the per-round ratios a[i]/b[i].
