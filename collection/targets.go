@@ -128,11 +128,12 @@ func (c *Collection) AddTargets(ctx context.Context, role string, files map[stri
 		eff = d.Paths
 	}
 	names := slices.Sorted(maps.Keys(files))
+	allowed := tuf.NewPathSet(eff) // once for every name (bulk adds)
 	for _, name := range names {
 		if err := checkFileMeta(files[name]); err != nil {
 			return fmt.Errorf("collection: target %q: %w", name, err)
 		}
-		if !tuf.PathAllowed(eff, name) {
+		if !allowed.Allows(name) {
 			return &PathNotAllowedError{Role: role, Target: name, Paths: slices.Clone(eff)}
 		}
 	}
